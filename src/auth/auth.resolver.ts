@@ -1,0 +1,43 @@
+import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { requireViewer, type RequestContext } from '../common/context';
+import { UnauthenticatedError } from '../common/errors';
+import { toSession } from '../sessions/session.types';
+import type { AuthService, SignedIn } from './auth.service';
+import { AuthPayload, LoginInput, RegisterInput, User } from './auth.types';
+import type { UserEntity } from './user.entity';
+
+export function toUser(user: UserEntity): User {
+  return Object.assign(new User(), {
+    id: user.id,
+    email: user.email,
+    createdAt: user.createdAt,
+    twoFactorEnabled: false,
+  });
+}
+
+function toAuthPayload({ token, user, session }: SignedIn): AuthPayload {
+  return Object.assign(new AuthPayload(), { token, user: toUser(user), session: toSession(session, session.id) });
+}
+
+@Resolver()
+export class AuthResolver {
+  constructor(private readonly auth: AuthService) {}
+
+  @Query(() => User, { description: 'UNAUTHENTICATED without a live session.' })
+  async me(@Ctx() context: RequestContext): Promise<User> {
+    const viewer = requireViewer(context);
+    const user = await this.auth.findUser(viewer.userId);
+    if (!user) throw new UnauthenticatedError();
+    return toUser(user);
+  }
+
+  @Mutation(() => AuthPayload)
+  async register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() context: RequestContext): Promise<AuthPayload> {
+    return toAuthPayload(await this.auth.register(input.email, input.password, context.client));
+  }
+
+  @Mutation(() => AuthPayload)
+  async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: RequestContext): Promise<AuthPayload> {
+    return toAuthPayload(await this.auth.login(input.email, input.password, context.client));
+  }
+}

@@ -1,0 +1,22 @@
+import type { SessionEntity } from '../sessions/session.entity';
+import type { ClientInfo } from '../sessions/session.service';
+import { UnauthenticatedError } from './errors';
+
+/** What every resolver knows about the request, built the same way for HTTP and WebSocket. */
+export interface RequestContext {
+  client: ClientInfo;
+  /** The live session the bearer token belongs to; null when there is none. */
+  viewer: SessionEntity | null;
+}
+
+export function requireViewer(context: RequestContext): SessionEntity {
+  if (!context.viewer) throw new UnauthenticatedError();
+  return context.viewer;
+}
+
+/** "Bearer <token>" to token; anything else to undefined. */
+export function bearerToken(header: unknown): string | undefined {
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}

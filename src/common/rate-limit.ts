@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimitedError } from './errors';
+
+export interface AttemptPolicy {
+  /** Failures allowed per window. */
+  points: number;
+  windowSeconds: number;
+  /** Lockout once exhausted (defaults to the window). */
+  blockSeconds?: number;
+}
+
+/**
+ * Counts failed attempts (wrong password, wrong code) per key and refuses further attempts once a
+ * key has used its budget. Shared through Redis, so every instance counts the same attempts.
+ */
+export class AttemptLimiter {
+  private readonly limiter: RateLimiterAbstract;
+
+  constructor(name: string, policy: AttemptPolicy, redis: Redis | undefined, prefix: string) {
+    const options = {
+      keyPrefix: `${prefix}rl:${name}`,
+      points: policy.points,
+      duration: policy.windowSeconds,
+      blockDuration: policy.blockSeconds ?? policy.windowSeconds,
+    };
+    this.limiter = redis ? new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, ...options }) : new RateLimiterMemory(options);
+  }
+
+  /** Throws RATE_LIMITED when any of the keys has no attempts left. */
+  async assertAllowed(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      const state = await this.limiter.get(key);
+      if (state && state.remainingPoints <= 0) throw new RateLimitedError(state.msBeforeNext / 1000);
+    }
+  }
+
+  /** Counts one failure against each key; the attempt after the last allowed one is refused. */
+  async recordFailure(...keys: string[]): Promise<void> {
+    for (const key of keys) {
+      try {
+        await this.limiter.consume(key);
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) throw rejection; // a store failure, not a refusal
+      }
+    }
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.limiter.delete(key);
+  }
+}

@@ -1,0 +1,58 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DataSource, type MigrationInterface } from 'typeorm';
+import type { Config } from '../config/config';
+import { UserEntity } from '../auth/user.entity';
+import { SessionEntity } from '../sessions/session.entity';
+import { Sessions1732450000000 as PgSessions } from './migrations/postgres/1732450000000-sessions';
+import { Sessions1732450000000 as SqliteSessions } from './migrations/sqlite/1732450000000-sessions';
+
+export const ENTITIES = [UserEntity, SessionEntity];
+
+/** Each backend has its own migration list: the SQL differs, the resulting model does not. */
+const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions];
+const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions];
+
+/** Postgres when DATABASE_URL is set, otherwise the embedded SQLite file. Never `synchronize`: schemas come from migrations. */
+export function createDataSource(config: Config): DataSource {
+  if (config.databaseUrl) {
+    const schema = config.databaseSchema;
+    return new DataSource({
+      type: 'postgres',
+      url: config.databaseUrl,
+      schema,
+      entities: ENTITIES,
+      migrations: POSTGRES_MIGRATIONS,
+      migrationsTransactionMode: 'each',
+      // Raw SQL in migrations is unqualified, so it must land in the configured schema too.
+      extra: { max: 20, ...(schema ? { options: `-c search_path=${schema}` } : {}) },
+    });
+  }
+  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  return new DataSource({
+    type: 'better-sqlite3',
+    database: config.sqlitePath,
+    entities: ENTITIES,
+    migrations: SQLITE_MIGRATIONS,
+    migrationsTransactionMode: 'each',
+    prepareDatabase: (db: { pragma(sql: string): unknown }) => {
+      db.pragma('journal_mode = WAL');
+      db.pragma('foreign_keys = ON');
+    },
+  });
+}
+
+/** Connects and applies pending migrations; a server never serves an old schema. */
+export async function openDatabase(config: Config): Promise<DataSource> {
+  const dataSource = createDataSource(config);
+  await dataSource.initialize();
+  if (dataSource.options.type === 'postgres' && config.databaseSchema) {
+    await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${config.databaseSchema.replace(/"/g, '')}"`);
+  }
+  await dataSource.runMigrations();
+  return dataSource;
+}
+
+export function isPostgres(dataSource: DataSource): boolean {
+  return dataSource.options.type === 'postgres';
+}

@@ -1,0 +1,29 @@
+import 'reflect-metadata';
+import { createLogger } from './common/logger';
+import { ConfigError, loadConfig } from './config/config';
+import { startServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const server = await startServer(config, logger);
+  const stores = `${config.databaseUrl ? 'PostgreSQL' : `SQLite (${config.sqlitePath})`}, ${config.redisUrl ? 'Redis pub/sub' : 'in-process pub/sub'}`;
+  console.log(`signoff is serving GraphQL at ${server.url} (WebSocket: ${server.url.replace(/^http/, 'ws')}) on ${stores}`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await server.dispose();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`Configuration error: ${err.message}`);
+  else console.error('signoff failed to start:', err);
+  process.exit(1);
+});

@@ -1,0 +1,194 @@
+import 'reflect-metadata';
+import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import { useServer } from 'graphql-ws/use/ws';
+import { Redis } from 'ioredis';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { AuthResolver } from './auth/auth.resolver';
+import { AuthService } from './auth/auth.service';
+import { bearerToken, type RequestContext } from './common/context';
+import { createErrorFormatter } from './common/format-error';
+import { createLogger, type Logger } from './common/logger';
+import { AttemptLimiter } from './common/rate-limit';
+import type { Config } from './config/config';
+import { openDatabase } from './db/data-source';
+import { createClientAddressResolver } from './devices/client-address';
+import { CloseCode, CloseReason } from './realtime/close-codes';
+import { InProcessEventBus, type EventBus } from './realtime/event-bus';
+import { RedisEventBus } from './realtime/redis-event-bus';
+import { SocketRegistry } from './realtime/socket-registry';
+import { buildGraphqlSchema } from './schema';
+import { SessionEventHub } from './sessions/session-event-hub';
+import type { SessionBusEvent } from './sessions/session-events';
+import { SessionResolver, type SubscriptionContext } from './sessions/session.resolver';
+import { SessionService, type ClientInfo } from './sessions/session.service';
+import { SessionSweeper } from './sessions/session-sweeper';
+import { SessionTerminator } from './sessions/session-terminator';
+
+export interface RunningServer {
+  /** http://host:port/graphql; the WebSocket endpoint is the same path with ws:// */
+  url: string;
+  port: number;
+  services: Services;
+  /** Stops accepting, closes sockets, drains requests, then closes Redis and the database. */
+  dispose(): Promise<void>;
+}
+
+export interface Services {
+  sessions: SessionService;
+  terminator: SessionTerminator;
+  auth: AuthService;
+  hub: SessionEventHub;
+  sockets: SocketRegistry;
+  sweeper: SessionSweeper;
+}
+
+type SocketExtra = {
+  socket: WebSocket;
+  request: IncomingMessage;
+  token?: string;
+};
+
+/** Builds and starts one instance: HTTP and graphql-ws on one port and path, over the configured stores. */
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+  const dispose = async () => {
+    for (const cleanup of cleanups.reverse()) {
+      await Promise.resolve(cleanup()).catch((err) => logger.warn({ err }, 'error during shutdown'));
+    }
+  };
+
+  try {
+    const dataSource = await openDatabase(config);
+    cleanups.push(() => dataSource.destroy());
+
+    let redis: Redis | undefined;
+    let bus: EventBus<SessionBusEvent>;
+    if (config.redisUrl) {
+      redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
+      const subscriber = new Redis(config.redisUrl, { lazyConnect: true });
+      await Promise.all([redis.connect(), subscriber.connect()]);
+      cleanups.push(() => redis?.quit(), () => subscriber.quit());
+      const redisBus = new RedisEventBus<SessionBusEvent>(redis, subscriber, `${config.redisPrefix}session-events`, logger);
+      await redisBus.whenReady();
+      bus = redisBus;
+    } else {
+      bus = new InProcessEventBus<SessionBusEvent>();
+    }
+    cleanups.push(() => bus.close());
+
+    const sockets = new SocketRegistry();
+    const hub = new SessionEventHub(bus, sockets, logger);
+    hub.start();
+    cleanups.push(() => hub.stop());
+
+    const sessions = new SessionService(dataSource, config, hub);
+    const terminator = new SessionTerminator(dataSource, hub, logger);
+    const loginAttempts = new AttemptLimiter('login', { points: 10, windowSeconds: 15 * 60 }, redis, config.redisPrefix);
+    const auth = new AuthService(dataSource, sessions, loginAttempts);
+    const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, logger);
+    sweeper.start(config.expirySweepSeconds);
+    cleanups.push(() => sweeper.stop());
+
+    const schema = await buildGraphqlSchema(
+      new Map<Function, object>([
+        [AuthResolver, new AuthResolver(auth)],
+        [SessionResolver, new SessionResolver(sessions, terminator)],
+      ]),
+    );
+    const formatError = createErrorFormatter(logger);
+    const clientAddress = createClientAddressResolver(config.trustProxy);
+    const clientOf = (req: IncomingMessage): ClientInfo => ({
+      ipAddress: clientAddress(req),
+      userAgent: String(req.headers['user-agent'] ?? ''),
+    });
+
+    const app = express();
+    app.disable('x-powered-by');
+    const httpServer = createHttpServer(app);
+    const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
+
+    const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
+      {
+        schema,
+        onConnect: async (ctx) => {
+          const token = bearerToken(ctx.connectionParams?.authorization);
+          const session = await sessions.authenticate(token);
+          if (!session) {
+            ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.Unauthorized);
+            return false;
+          }
+          ctx.extra.token = token;
+          sockets.add(session.id, ctx.extra.socket);
+          // An ending that committed between the check and the registration would have found no socket to close.
+          if (!(await sessions.isLive(session.id))) {
+            ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.SessionTerminated);
+            return false;
+          }
+          return true;
+        },
+        // The token is checked again for every operation, as on HTTP.
+        context: async (ctx): Promise<SubscriptionContext> => ({
+          client: clientOf(ctx.extra.request),
+          viewer: await sessions.authenticate(ctx.extra.token),
+          hub,
+        }),
+        onNext: (_ctx, _id, _payload, _args, result) =>
+          result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+        onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
+      },
+      wsServer,
+    );
+
+    const apollo = new ApolloServer<RequestContext>({
+      schema,
+      formatError,
+      includeStacktraceInErrorResponses: false,
+      plugins: [
+        ApolloServerPluginDrainHttpServer({ httpServer }),
+        ApolloServerPluginLandingPageDisabled(),
+        { serverWillStart: async () => ({ drainServer: async () => void (await wsHandle.dispose()) }) },
+      ],
+    });
+    await apollo.start();
+    cleanups.push(() => apollo.stop());
+
+    app.get('/healthz', (_req, res) => {
+      res.json({ ok: true });
+    });
+    app.use(
+      '/graphql',
+      cors<cors.CorsRequest>(),
+      express.json({ limit: '64kb' }),
+      expressMiddleware(apollo, {
+        context: async ({ req }) => ({
+          client: clientOf(req),
+          viewer: await sessions.authenticate(bearerToken(req.headers.authorization)),
+        }),
+      }),
+    );
+
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = httpServer.address() as AddressInfo;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    return {
+      url: `http://${host}:${port}/graphql`,
+      port,
+      services: { sessions, terminator, auth, hub, sockets, sweeper },
+      dispose,
+    };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+

@@ -1,0 +1,149 @@
+import { EventEmitter, on } from 'node:events';
+import type { Logger } from '../common/logger';
+import type { EventBus } from '../realtime/event-bus';
+import { CloseCode, CloseReason } from '../realtime/close-codes';
+import type { SocketRegistry } from '../realtime/socket-registry';
+import { factsFromSnapshot, type SessionBusEvent } from './session-events';
+import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+
+/** Counts down the subscribers a termination event was handed to, until each has sent it. */
+class Delivery {
+  private remaining: number;
+  private resolve!: () => void;
+  readonly settled = new Promise<void>((resolve) => (this.resolve = resolve));
+
+  constructor(
+    readonly event: SessionTerminatedEvent,
+    recipients: number,
+  ) {
+    this.remaining = recipients;
+    if (recipients === 0) this.resolve();
+  }
+
+  sent(): void {
+    if (--this.remaining <= 0) this.resolve();
+  }
+}
+
+const terminatedTopic = (sessionId: string) => `terminated:${sessionId}`;
+const changedTopic = (userId: string) => `changed:${userId}`;
+
+/**
+ * This instance's end of the session event bus: turns every bus event into what the local clients
+ * must see. For ended sessions, each open `sessionTerminated` subscription is sent its event first,
+ * then every socket of the session is closed with 4401.
+ */
+export class SessionEventHub {
+  private readonly local = new EventEmitter().setMaxListeners(0);
+  private unsubscribe?: () => void;
+
+  constructor(
+    private readonly bus: EventBus<SessionBusEvent>,
+    private readonly sockets: SocketRegistry,
+    private readonly logger: Logger,
+    /** How long a socket may take to flush its sessionTerminated message before it is closed anyway. */
+    private readonly deliveryTimeoutMs = 2000,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.bus.subscribe((event) => {
+      this.dispatch(event).catch((err) => this.logger.error({ err }, 'failed to dispatch session event'));
+    });
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+  }
+
+  /** Open sessionTerminated and sessionsChanged subscriptions on this instance. */
+  subscriptionCount(): number {
+    return this.local.eventNames().reduce((sum, name) => sum + this.local.listenerCount(name), 0);
+  }
+
+  publish(event: SessionBusEvent): Promise<void> {
+    return this.bus.publish(event);
+  }
+
+  /** Also used for sessions found ended by reconciliation, whose event this instance may have missed. */
+  async dispatch(event: SessionBusEvent): Promise<void> {
+    if (event.type === 'SESSION_ADDED') {
+      this.emitChange(event.userId, SessionChangeKind.ADDED, [event.sessionId]);
+      return;
+    }
+    const terminatedBy = event.terminatedBy ? toSession(factsFromSnapshot(event.terminatedBy), null) : null;
+    const terminatedAt = new Date(event.terminatedAt);
+    await Promise.all(
+      event.sessionIds.map((sessionId) =>
+        this.terminateLocally(
+          Object.assign(new SessionTerminatedEvent(), { sessionId, reason: event.reason, terminatedAt, terminatedBy }),
+        ),
+      ),
+    );
+    this.emitChange(event.userId, SessionChangeKind.REVOKED, event.sessionIds);
+  }
+
+  private async terminateLocally(event: SessionTerminatedEvent): Promise<void> {
+    const topic = terminatedTopic(event.sessionId);
+    const recipients = this.local.listenerCount(topic);
+    if (recipients > 0) {
+      const delivery = new Delivery(event, recipients);
+      this.local.emit(topic, delivery);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([delivery.settled, new Promise((resolve) => (timer = setTimeout(resolve, this.deliveryTimeoutMs)))]);
+      clearTimeout(timer);
+    }
+    this.sockets.closeSession(event.sessionId, CloseCode.Unauthorized, CloseReason.SessionTerminated);
+  }
+
+  private emitChange(userId: string, kind: SessionChangeKind, sessionIds: string[]): void {
+    this.local.emit(changedTopic(userId), Object.assign(new SessionsChangedEvent(), { kind, sessionIds }));
+  }
+
+  /**
+   * Yields the session's termination once, then ends. The consumer asking for the next value
+   * (graphql-ws does so only after the socket accepted the message) marks the event as sent,
+   * which lets the sockets close.
+   */
+  terminationStream(sessionId: string): AsyncIterableIterator<SessionTerminatedEvent> {
+    const source = on(this.local, terminatedTopic(sessionId));
+    let handedOut: Delivery | undefined;
+    const finish = async (): Promise<IteratorReturnResult<undefined>> => {
+      handedOut?.sent();
+      handedOut = undefined;
+      await source.return?.();
+      return { done: true, value: undefined };
+    };
+    return {
+      async next() {
+        if (handedOut) return finish();
+        const result = await source.next();
+        if (result.done) return { done: true, value: undefined };
+        handedOut = (result.value as [Delivery])[0];
+        return { done: false, value: handedOut.event };
+      },
+      return: finish,
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Every change to the account's session list, until the consumer stops. */
+  changeStream(userId: string): AsyncIterableIterator<SessionsChangedEvent> {
+    const source = on(this.local, changedTopic(userId));
+    return {
+      async next() {
+        const result = await source.next();
+        if (result.done) return { done: true, value: undefined };
+        return { done: false, value: (result.value as [SessionsChangedEvent])[0] };
+      },
+      async return() {
+        await source.return?.();
+        return { done: true, value: undefined };
+      },
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+}

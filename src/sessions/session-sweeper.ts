@@ -1,0 +1,91 @@
+import { In, IsNull, LessThanOrEqual, Not, type DataSource, type Repository } from 'typeorm';
+import type { Logger } from '../common/logger';
+import type { SocketRegistry } from '../realtime/socket-registry';
+import { SessionEntity, TerminationReason } from './session.entity';
+import { snapshotOf } from './session-events';
+import type { SessionEventHub } from './session-event-hub';
+import type { SessionTerminator } from './session-terminator';
+
+const BATCH = 500;
+
+/**
+ * Periodic upkeep on every instance:
+ * - ends sessions that reached expiresAt (reason EXPIRED) through the terminator, like any other ending;
+ * - closes local sockets whose session ended while this instance missed the event (a Redis outage),
+ *   so a lost message never leaves a socket of an ended session open for long.
+ */
+export class SessionSweeper {
+  private readonly sessions: Repository<SessionEntity>;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly terminator: SessionTerminator,
+    private readonly hub: SessionEventHub,
+    private readonly sockets: SocketRegistry,
+    private readonly logger: Logger,
+  ) {
+    this.sessions = dataSource.getRepository(SessionEntity);
+  }
+
+  start(intervalSeconds: number): void {
+    this.timer = setInterval(() => void this.sweep(), intervalSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass; concurrent calls share it. */
+  sweep(now = new Date()): Promise<void> {
+    this.running ??= this.sweepOnce(now)
+      .catch((err) => this.logger.error({ err }, 'session sweep failed'))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async sweepOnce(now: Date): Promise<void> {
+    await this.endExpired(now);
+    await this.reconcileSockets();
+  }
+
+  private async endExpired(now: Date): Promise<void> {
+    for (;;) {
+      const expired = await this.sessions.find({
+        select: { id: true, userId: true },
+        where: { revokedAt: IsNull(), expiresAt: LessThanOrEqual(now) },
+        take: BATCH,
+      });
+      const byUser = new Map<string, string[]>();
+      for (const { id, userId } of expired) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
+      for (const [userId, sessionIds] of byUser) {
+        await this.terminator.end({ userId, target: { sessionIds }, reason: TerminationReason.EXPIRED, actor: null }, now);
+      }
+      if (expired.length < BATCH) return;
+    }
+  }
+
+  private async reconcileSockets(): Promise<void> {
+    const open = this.sockets.sessionIds();
+    for (let i = 0; i < open.length; i += BATCH) {
+      const ended = await this.sessions.find({
+        where: { id: In(open.slice(i, i + BATCH)), revokedAt: Not(IsNull()) },
+      });
+      for (const session of ended) {
+        const actor = session.revokedBySessionId ? await this.sessions.findOneBy({ id: session.revokedBySessionId }) : null;
+        this.logger.warn({ sessionId: session.id }, 'closing sockets of a session whose end this instance missed');
+        await this.hub.dispatch({
+          type: 'SESSIONS_ENDED',
+          userId: session.userId,
+          sessionIds: [session.id],
+          reason: session.revokeReason ?? TerminationReason.REVOKED,
+          terminatedAt: (session.revokedAt ?? new Date()).toISOString(),
+          terminatedBy: actor ? snapshotOf(actor) : null,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { Arg, Ctx, Field, ID, InputType, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { MaxLength } from 'class-validator';
+import { requireViewer, type RequestContext } from '../common/context';
+import { NotFoundError } from '../common/errors';
+import { TerminationReason } from './session.entity';
+import type { SessionEventHub } from './session-event-hub';
+import type { SessionService } from './session.service';
+import type { SessionTerminator } from './session-terminator';
+import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+
+@InputType({ description: 'Give one of them.' })
+export class ConfirmationInput {
+  @Field(() => String, { nullable: true })
+  @MaxLength(128)
+  password?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'TOTP code or a recovery code.' })
+  @MaxLength(64)
+  otp?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Code sent by requestConfirmationCode.' })
+  @MaxLength(16)
+  emailCode?: string | null;
+}
+
+function toRevokeResult(sessionIds: string[]): RevokeResult {
+  return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });
+}
+
+@Resolver()
+export class SessionResolver {
+  constructor(
+    private readonly sessionService: SessionService,
+    private readonly terminator: SessionTerminator,
+  ) {}
+
+  @Query(() => [Session], { description: 'Live sessions of my account, newest first.' })
+  async sessions(@Ctx() context: RequestContext): Promise<Session[]> {
+    const viewer = requireViewer(context);
+    const live = await this.sessionService.listLive(viewer.userId);
+    return live.map((session) => toSession(session, viewer.id));
+  }
+
+  @Query(() => Session, { nullable: true, description: 'Null when not mine or not live.' })
+  async session(@Arg('id', () => ID) id: string, @Ctx() context: RequestContext): Promise<Session | null> {
+    const viewer = requireViewer(context);
+    const session = await this.sessionService.findLive(viewer.userId, id);
+    return session && toSession(session, viewer.id);
+  }
+
+  @Mutation(() => Boolean, { description: 'Ends the calling session.' })
+  async logout(@Ctx() context: RequestContext): Promise<boolean> {
+    const viewer = requireViewer(context);
+    await this.terminator.end({ userId: viewer.userId, target: { sessionIds: [viewer.id] }, reason: TerminationReason.LOGOUT, actor: viewer });
+    return true;
+  }
+
+  @Mutation(() => RevokeResult, { description: 'Ends one session of my account; revoking the calling session is a logout.' })
+  async revokeSession(
+    @Arg('id', () => ID) id: string,
+    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) _confirmation: ConfirmationInput | null,
+    @Ctx() context: RequestContext,
+  ): Promise<RevokeResult> {
+    const viewer = requireViewer(context);
+    const target = await this.sessionService.findLive(viewer.userId, id);
+    if (!target) throw new NotFoundError();
+    const reason = target.id === viewer.id ? TerminationReason.LOGOUT : TerminationReason.REVOKED;
+    const { sessionIds } = await this.terminator.end({ userId: viewer.userId, target: { sessionIds: [target.id] }, reason, actor: viewer });
+    return toRevokeResult(sessionIds);
+  }
+
+  @Mutation(() => RevokeResult, { description: 'Ends every session of my account but the calling one.' })
+  async revokeOtherSessions(
+    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) _confirmation: ConfirmationInput | null,
+    @Ctx() context: RequestContext,
+  ): Promise<RevokeResult> {
+    const viewer = requireViewer(context);
+    const { sessionIds } = await this.terminator.end({
+      userId: viewer.userId,
+      target: { allExcept: viewer.id },
+      reason: TerminationReason.SIGNED_OUT_EVERYWHERE,
+      actor: viewer,
+    });
+    return toRevokeResult(sessionIds);
+  }
+
+  @Subscription(() => SessionTerminatedEvent, {
+    description: 'Fires once for the subscribing session, then the server closes its sockets with 4401.',
+    subscribe: ({ context }) => (context as SubscriptionContext).hub.terminationStream(requireViewer(context as RequestContext).id),
+  })
+  sessionTerminated(@Root() event: SessionTerminatedEvent): SessionTerminatedEvent {
+    return event;
+  }
+
+  @Subscription(() => SessionsChangedEvent, {
+    description: "Any change to my account's session list.",
+    subscribe: ({ context }) => (context as SubscriptionContext).hub.changeStream(requireViewer(context as RequestContext).userId),
+  })
+  sessionsChanged(@Root() event: SessionsChangedEvent): SessionsChangedEvent {
+    return event;
+  }
+}
+
+/** Subscriptions are wired before resolver instances exist, so they reach the hub through the context. */
+export interface SubscriptionContext extends RequestContext {
+  hub: SessionEventHub;
+}

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
+import type { Config } from '../config/config';
+import { parseUserAgent } from '../devices/device';
+import { locateIp } from '../devices/location';
+import { hashToken, newOpaqueToken } from '../common/secrets';
+import { SessionEntity, SessionFlag } from './session.entity';
+import type { SessionEventHub } from './session-event-hub';
+
+const TOKEN_PREFIX = 'so';
+const TOKEN_SHAPE = /^so_[A-Za-z0-9_-]{43}$/;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Where a request comes from: what a new session records about its device. */
+export interface ClientInfo {
+  ipAddress: string;
+  userAgent: string;
+}
+
+export function isSessionId(value: string): boolean {
+  return UUID_SHAPE.test(value);
+}
+
+/** Creating sessions at sign-in, checking bearer tokens, and reading an account's live sessions. */
+export class SessionService {
+  private readonly sessions: Repository<SessionEntity>;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly config: Config,
+    private readonly hub: SessionEventHub,
+  ) {
+    this.sessions = dataSource.getRepository(SessionEntity);
+  }
+
+  /** Opens a session for a user who just proved who they are; the token is returned only here. */
+  async open(userId: string, client: ClientInfo, now = new Date()): Promise<{ token: string; session: SessionEntity }> {
+    const device = parseUserAgent(client.userAgent);
+    const location = locateIp(client.ipAddress);
+    const token = newOpaqueToken(TOKEN_PREFIX);
+    const session = this.sessions.create({
+      id: randomUUID(),
+      userId,
+      tokenHash: hashToken(token),
+      userAgent: client.userAgent.slice(0, 512),
+      deviceType: device.type,
+      deviceOs: device.os,
+      deviceBrowser: device.browser,
+      deviceModel: device.model,
+      deviceLabel: device.label,
+      ipAddress: client.ipAddress,
+      ...location,
+      flags: await this.unfamiliarity(userId, device.label, location.countryCode),
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: new Date(now.getTime() + this.config.sessionTtlSeconds * 1000),
+      confirmedAt: now,
+      revokedAt: null,
+      revokeReason: null,
+      revokedBySessionId: null,
+    });
+    await this.sessions.insert(session);
+    await this.hub.publish({ type: 'SESSION_ADDED', userId, sessionId: session.id });
+    return { token, session };
+  }
+
+  /** A first sign-in is not unfamiliar; later ones are compared with every earlier sign-in, ended or not. */
+  private async unfamiliarity(userId: string, deviceLabel: string, countryCode: string | null): Promise<SessionFlag[]> {
+    const earlier = await this.sessions.count({ where: { userId } });
+    if (earlier === 0) return [];
+    const flags: SessionFlag[] = [];
+    if (!(await this.sessions.exists({ where: { userId, deviceLabel } }))) flags.push(SessionFlag.NEW_DEVICE);
+    if (countryCode && !(await this.sessions.exists({ where: { userId, countryCode } }))) flags.push(SessionFlag.NEW_LOCATION);
+    return flags;
+  }
+
+  /**
+   * The one token check, for HTTP requests and WebSocket connections alike. It asks the database
+   * every time: no cached "still valid" answer can outlive a revocation on any instance.
+   */
+  async authenticate(token: string | undefined | null, now = new Date()): Promise<SessionEntity | null> {
+    if (!token || !TOKEN_SHAPE.test(token)) return null;
+    const session = await this.sessions.findOne({
+      where: { tokenHash: hashToken(token), revokedAt: IsNull(), expiresAt: MoreThan(now) },
+    });
+    if (!session) return null;
+    await this.touch(session, now);
+    return session;
+  }
+
+  /** lastActiveAt is written at most once per interval: a write per request would double the cost of reads. */
+  private async touch(session: SessionEntity, now: Date): Promise<void> {
+    const staleBefore = now.getTime() - this.config.activityWriteIntervalSeconds * 1000;
+    if (session.lastActiveAt.getTime() > staleBefore) return;
+    await this.sessions.update({ id: session.id }, { lastActiveAt: now });
+    session.lastActiveAt = now;
+  }
+
+  /** Is the session still live? For re-checks after a socket registered. */
+  async isLive(sessionId: string, now = new Date()): Promise<boolean> {
+    return this.sessions.exists({ where: { id: sessionId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
+  }
+
+  /** The account's live sessions, newest first. */
+  listLive(userId: string, now = new Date()): Promise<SessionEntity[]> {
+    return this.sessions.find({
+      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(now) },
+      order: { createdAt: 'DESC', id: 'DESC' },
+    });
+  }
+
+  /** A live session of this account, or null: another account's id looks exactly like a missing one. */
+  async findLive(userId: string, sessionId: string, now = new Date()): Promise<SessionEntity | null> {
+    if (!isSessionId(sessionId)) return null;
+    return this.sessions.findOne({ where: { id: sessionId.toLowerCase(), userId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
+  }
+
+  /** Records a fresh confirmation (step-up) for this session. */
+  async markConfirmed(sessionId: string, now = new Date()): Promise<void> {
+    await this.sessions.update({ id: sessionId }, { confirmedAt: now });
+  }
+}

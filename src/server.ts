@@ -90,8 +90,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const sessions = new SessionService(dataSource, config, hub);
     const terminator = new SessionTerminator(dataSource, hub, logger);
-    const loginAttempts = new AttemptLimiter('login', { points: 10, windowSeconds: 15 * 60 }, redis, config.redisPrefix);
-    const auth = new AuthService(dataSource, sessions, loginAttempts);
+    // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
+    const failedLogins = {
+      perEmail: new AttemptLimiter('login-email', { points: 10, windowSeconds: 15 * 60 }, redis, config.redisPrefix),
+      perIp: new AttemptLimiter('login-ip', { points: 100, windowSeconds: 15 * 60 }, redis, config.redisPrefix),
+    };
+    const auth = new AuthService(dataSource, sessions, failedLogins);
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());

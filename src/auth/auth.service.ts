@@ -24,7 +24,7 @@ export class AuthService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly sessions: SessionService,
-    private readonly loginAttempts: AttemptLimiter,
+    private readonly failedLogins: { perEmail: AttemptLimiter; perIp: AttemptLimiter },
   ) {
     this.users = dataSource.getRepository(UserEntity);
   }
@@ -61,16 +61,15 @@ export class AuthService {
    */
   async login(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
     const normalized = normalizeEmail(email);
-    const emailKey = `email:${normalized}`;
-    const ipKey = `ip:${client.ipAddress}`;
-    await this.loginAttempts.assertAllowed(emailKey, ipKey);
+    const { perEmail, perIp } = this.failedLogins;
+    await Promise.all([perEmail.assertAllowed(normalized), perIp.assertAllowed(client.ipAddress)]);
     const user = await this.users.findOneBy({ email: normalized });
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
-      await this.loginAttempts.recordFailure(emailKey, ipKey);
+      await Promise.all([perEmail.recordFailure(normalized), perIp.recordFailure(client.ipAddress)]);
       throw new InvalidCredentialsError();
     }
-    await this.loginAttempts.reset(emailKey);
+    await perEmail.reset(normalized);
     const { token, session } = await this.sessions.open(user.id, client);
     return { token, user, session };
   }

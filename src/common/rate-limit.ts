@@ -27,22 +27,18 @@ export class AttemptLimiter {
     this.limiter = redis ? new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, ...options }) : new RateLimiterMemory(options);
   }
 
-  /** Throws RATE_LIMITED when any of the keys has no attempts left. */
-  async assertAllowed(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      const state = await this.limiter.get(key);
-      if (state && state.remainingPoints <= 0) throw new RateLimitedError(state.msBeforeNext / 1000);
-    }
+  /** Throws RATE_LIMITED when the key has no attempts left. */
+  async assertAllowed(key: string): Promise<void> {
+    const state = await this.limiter.get(key);
+    if (state && state.remainingPoints <= 0) throw new RateLimitedError(state.msBeforeNext / 1000);
   }
 
-  /** Counts one failure against each key; the attempt after the last allowed one is refused. */
-  async recordFailure(...keys: string[]): Promise<void> {
-    for (const key of keys) {
-      try {
-        await this.limiter.consume(key);
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection; // a store failure, not a refusal
-      }
+  /** Counts one failure against the key; the attempt after the last allowed one is refused. */
+  async recordFailure(key: string): Promise<void> {
+    try {
+      await this.limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection; // a store failure, not a refusal
     }
   }
 

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type GraphQLFormattedError } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
@@ -121,8 +122,11 @@ export class EventQueue<T> {
   private readonly waiters: Deferred<T>[] = [];
   readonly errors: unknown[] = [];
   readonly completed = deferred<void>();
+  /** performance.now() of each arrival, for latency figures. */
+  readonly arrivals: number[] = [];
 
   push(item: T): void {
+    this.arrivals.push(performance.now());
     const waiter = this.waiters.shift();
     if (waiter) waiter.resolve(item);
     else this.items.push(item);
@@ -144,12 +148,17 @@ export class EventQueue<T> {
 /** A graphql-ws connection from a device, authenticated with `token`, that records how it closed. */
 export class LiveConnection {
   readonly closed = deferred<CloseInfo>();
+  /** performance.now() when the socket closed. */
+  closedAt?: number;
   readonly client: Client;
 
   private constructor(url: string, token: string | undefined, device: TestDevice) {
     this.client = createClient({
       url: wsUrl(url),
-      webSocketImpl: socketClassFor(device, (info) => this.closed.resolve(info)),
+      webSocketImpl: socketClassFor(device, (info) => {
+        this.closedAt = performance.now();
+        this.closed.resolve(info);
+      }),
       connectionParams: token === undefined ? {} : { authorization: `Bearer ${token}` },
       lazy: false,
       retryAttempts: 0,

@@ -82,3 +82,20 @@ export async function waitForSubscribers(cluster: TestCluster, atLeast: number):
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/** Runs SQL directly on a Postgres cluster's schema: for asserting rows and arranging states the API cannot reach. */
+export async function sql<Row extends Record<string, unknown> = Record<string, unknown>>(
+  cluster: TestCluster,
+  text: string,
+  params: unknown[] = [],
+): Promise<Row[]> {
+  const { databaseUrl, databaseSchema } = cluster.config;
+  if (!databaseUrl || !databaseSchema) throw new Error('sql() needs a Postgres cluster');
+  const pg = new Client({ connectionString: databaseUrl, options: `-c search_path=${databaseSchema}` });
+  await pg.connect();
+  try {
+    return (await pg.query<Row>(text, params)).rows;
+  } finally {
+    await pg.end();
+  }
+}

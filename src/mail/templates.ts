@@ -1,0 +1,234 @@
+import type { MailMessage } from './mailer';
+
+/**
+ * The emails the service sends. Pure functions: every value a message shows is passed in, and
+ * every link is built by the caller with {@link publicLink}, so a message can only ever link to
+ * the configured public URL.
+ *
+ * Phishing-resistant by design: a message shows which account it is about and what happened
+ * (device, place, IP, time); it never asks for a password or a code; it has at most one link,
+ * says which site that link opens, and carries no images or other remote content.
+ */
+
+export interface NewSignInAlertInput {
+  to: string;
+  /** "Chrome on Windows" */
+  deviceLabel: string;
+  /** "Berlin, Germany"; null when the IP has no known place (private networks, unknown ranges). */
+  place: string | null;
+  ipAddress: string;
+  at: Date;
+  /** Where "it wasn't me" leads: a page on our site that confirms before signing the device out. */
+  reportUrl: string;
+  /** The account's device list; shown as an address to type, never as a second link. */
+  securityUrl: string;
+}
+
+export interface ConfirmationCodeInput {
+  to: string;
+  code: string;
+  expiresInMinutes: number;
+  /** The device that asked for the code. */
+  deviceLabel: string;
+  place: string | null;
+}
+
+export interface PasswordResetInput {
+  to: string;
+  resetUrl: string;
+  expiresInMinutes: number;
+  /** The device that asked for the reset. */
+  deviceLabel: string;
+  place: string | null;
+}
+
+/**
+ * An absolute link to `path` under `publicUrl` (config.publicUrl, which may carry a path prefix),
+ * with `params` as its query string. Throws on a `path` that could leave the public URL: anything
+ * but a plain absolute path (`//host`, `\`, a scheme, `?`, `#`, `.` or `..` segments).
+ */
+export function publicLink(publicUrl: string, path: string, params: Record<string, string> = {}): string {
+  const base = new URL(publicUrl);
+  if (base.protocol !== 'https:' && base.protocol !== 'http:') {
+    throw new Error(`publicLink: the public URL must be http(s), got "${base.protocol}"`);
+  }
+  if (!/^\/[A-Za-z0-9._~/-]*$/.test(path) || path.startsWith('//') || path.split('/').some((segment) => segment === '.' || segment === '..')) {
+    throw new Error(`publicLink: "${path}" is not a plain absolute path`);
+  }
+  const prefix = base.pathname.replace(/\/+$/, '');
+  const link = new URL(base.origin);
+  link.pathname = `${prefix}${path}`;
+  for (const [name, value] of Object.entries(params)) link.searchParams.append(name, value);
+  // Belt and braces: whatever URL parsing did, the result must still sit under the public URL.
+  if (link.origin !== base.origin || !(link.pathname === prefix || link.pathname.startsWith(`${prefix}/`))) {
+    throw new Error(`publicLink: "${path}" resolves outside the public URL`);
+  }
+  return link.href;
+}
+
+/** "New sign-in to your account from Chrome on Windows, Berlin, Germany, on ... at 10:15 UTC." */
+export function newSignInAlert(input: NewSignInAlertInput): MailMessage {
+  const report = httpUrl(input.reportUrl, 'reportUrl');
+  const security = httpUrl(input.securityUrl, 'securityUrl');
+  const device = shown(input.deviceLabel);
+  const place = input.place === null ? null : shown(input.place);
+  const ip = shown(input.ipAddress, 64);
+  const time = formatUtc(input.at);
+  const from = place ? `${device}, ${place}` : device;
+  // Without the scheme, so people can type it and mail clients do not turn it into a second link.
+  const typeIn = `${security.host}${security.pathname === '/' ? '' : security.pathname}`;
+
+  const text = [
+    `New sign-in to your account (${input.to}) from ${from}, on ${time}.`,
+    '',
+    `Device:      ${device}`,
+    `Place:       ${place ? `${place} (approximate, from the IP address)` : 'unknown'}`,
+    `IP address:  ${ip}`,
+    `Time:        ${time}`,
+    '',
+    'If this was you, there is nothing to do.',
+    '',
+    `If it wasn't you, sign that device out and change your password. This link opens our site, ${report.host}:`,
+    report.href,
+    '',
+    `It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${typeIn} into your browser and look at the devices signed in to your account.`,
+  ].join('\n');
+
+  const html = layout(
+    `New sign-in to your account from ${device}`,
+    [
+      `<p>New sign-in to your account <strong>${esc(input.to)}</strong> from ${esc(from)}, on ${esc(time)}.</p>`,
+      '<table role="presentation" style="border-collapse: collapse; margin: 16px 0;">',
+      row('Device', esc(device)),
+      row('Place', place ? `${esc(place)} <span style="color: #666;">(approximate, from the IP address)</span>` : 'unknown'),
+      row('IP address', esc(ip)),
+      row('Time', esc(time)),
+      '</table>',
+      '<p><strong>If this was you</strong>, there is nothing to do.</p>',
+      `<p><strong>If it wasn't you</strong>, sign that device out and change your password. This link opens our site, <strong>${esc(report.host)}</strong>:</p>`,
+      `<p><a href="${esc(report.href)}">${esc(report.href)}</a></p>`,
+      `<p style="color: #666; font-size: 13px;">It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${esc(typeIn)} into your browser and look at the devices signed in to your account.</p>`,
+    ],
+  );
+
+  return { to: input.to, subject: `New sign-in to your account from ${device}`, text, html };
+}
+
+/** The code that confirms a sensitive action (signing devices out, turning off two-factor). No link. */
+export function confirmationCode(input: ConfirmationCodeInput): MailMessage {
+  if (!/^\d{4,10}$/.test(input.code)) throw new Error('confirmationCode: the code must be digits');
+  const minutes = duration(input.expiresInMinutes);
+  const from = requestedFrom(input.deviceLabel, input.place);
+
+  const text = [
+    `Your confirmation code is: ${input.code}`,
+    '',
+    `It confirms a sensitive action on your account (${input.to}), such as signing devices out or turning off two-factor authentication. It was requested from ${from} and expires in ${minutes}.`,
+    '',
+    'Never share this code with anyone. We will never ask you for it by phone, chat or email: only type it yourself on our site, where you asked for it.',
+    '',
+    'If you did not ask for it, do not use it: someone may know your password, so change it.',
+  ].join('\n');
+
+  const html = layout('Your confirmation code', [
+    '<p>Your confirmation code is:</p>',
+    `<p style="font-size: 28px; font-weight: bold; letter-spacing: 4px; font-family: monospace;">${esc(input.code)}</p>`,
+    `<p>It confirms a sensitive action on your account <strong>${esc(input.to)}</strong>, such as signing devices out or turning off two-factor authentication. It was requested from ${esc(from)} and expires in ${esc(minutes)}.</p>`,
+    '<p><strong>Never share this code with anyone.</strong> We will never ask you for it by phone, chat or email: only type it yourself on our site, where you asked for it.</p>',
+    '<p>If you did not ask for it, do not use it: someone may know your password, so change it.</p>',
+  ]);
+
+  return { to: input.to, subject: 'Your confirmation code', text, html };
+}
+
+/** The single-use link that lets someone choose a new password. */
+export function passwordReset(input: PasswordResetInput): MailMessage {
+  const reset = httpUrl(input.resetUrl, 'resetUrl');
+  const minutes = duration(input.expiresInMinutes);
+  const from = requestedFrom(input.deviceLabel, input.place);
+
+  const text = [
+    `Someone asked to reset the password of your account (${input.to}), from ${from}.`,
+    '',
+    `To choose a new password, open this link. It opens our site, ${reset.host}, works once, and expires in ${minutes}:`,
+    reset.href,
+    '',
+    'If you did not ask, ignore this email; your password is unchanged.',
+    '',
+    'We never ask for your password by email.',
+  ].join('\n');
+
+  const html = layout('Reset your password', [
+    `<p>Someone asked to reset the password of your account <strong>${esc(input.to)}</strong>, from ${esc(from)}.</p>`,
+    `<p>To choose a new password, open this link. It opens our site, <strong>${esc(reset.host)}</strong>, works once, and expires in ${esc(minutes)}:</p>`,
+    `<p><a href="${esc(reset.href)}">${esc(reset.href)}</a></p>`,
+    '<p><strong>If you did not ask, ignore this email; your password is unchanged.</strong></p>',
+    '<p style="color: #666; font-size: 13px;">We never ask for your password by email.</p>',
+  ]);
+
+  return { to: input.to, subject: 'Reset your password', text, html };
+}
+
+function esc(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+}
+
+/**
+ * Device labels and models come from the User-Agent, which whoever signs in controls. One line,
+ * bounded, and with anything domain-like broken ("evil[.]com"), so a crafted User-Agent can
+ * neither add lines nor become a link when a mail client auto-links text.
+ */
+function shown(value: string, max = 80): string {
+  const line = value.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
+  const bounded = line.length > max ? `${line.slice(0, max - 1)}…` : line;
+  return (bounded || 'unknown').replace(/:\/\//g, '[:]//').replace(/([\p{L}\p{N}-])\.(?=\p{L}{2})/gu, '$1[.]');
+}
+
+function requestedFrom(deviceLabel: string, place: string | null): string {
+  const device = shown(deviceLabel);
+  return place === null ? `${device} (place unknown)` : `${device}, ${shown(place)}`;
+}
+
+function httpUrl(value: string, name: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new Error(`${name} must be an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`${name} must be http(s)`);
+  return url;
+}
+
+function duration(minutes: number): string {
+  if (!Number.isInteger(minutes) || minutes < 1) throw new Error('expiresInMinutes must be a positive integer');
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+const WEEKDAY = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long' });
+const MONTH = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', month: 'long' });
+
+/** "Sunday 24 November 2024 at 10:15 UTC": UTC, since we do not know the reader's time zone. */
+function formatUtc(at: Date): string {
+  const time = at.toISOString().slice(11, 16);
+  return `${WEEKDAY.format(at)} ${at.getUTCDate()} ${MONTH.format(at)} ${at.getUTCFullYear()} at ${time} UTC`;
+}
+
+function row(label: string, valueHtml: string): string {
+  return `<tr><td style="padding: 2px 16px 2px 0; color: #666;">${label}</td><td style="padding: 2px 0;">${valueHtml}</td></tr>`;
+}
+
+/** Inline styles only and nothing remote: no images, fonts or tracking pixels. */
+function layout(title: string, body: string[]): string {
+  return [
+    '<!doctype html>',
+    '<html lang="en">',
+    `<head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${esc(title)}</title></head>`,
+    '<body style="margin: 0; padding: 24px; font-family: -apple-system, \'Segoe UI\', Helvetica, Arial, sans-serif; font-size: 15px; line-height: 1.5; color: #1a1a1a;">',
+    '<div style="max-width: 560px; margin: 0 auto;">',
+    ...body,
+    '</div>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+}

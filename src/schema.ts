@@ -1,11 +1,15 @@
 import type { GraphQLSchema } from 'graphql';
 import { DateTimeResolver } from 'graphql-scalars';
 import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { AlertsResolver } from './alerts/alerts.resolver';
+import { AuditResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
+import { PasswordResolver } from './auth/password/password.resolver';
+import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
 import { validateInput } from './common/validation';
 import { SessionResolver } from './sessions/session.resolver';
 
-export const RESOLVERS: NonEmptyArray<Function> = [AuthResolver, SessionResolver];
+export const RESOLVERS: NonEmptyArray<Function> = [AuthResolver, SessionResolver, PasswordResolver, TwoFactorResolver, AlertsResolver, AuditResolver];
 
 /** Resolver instances by class: the composition root builds them with their services. */
 export type ResolverInstances = Map<Function, object>;

@@ -10,14 +10,25 @@ import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AlertsResolver } from './alerts/alerts.resolver';
+import { SignInAlerts } from './alerts/sign-in-alerts';
+import { AuditLog } from './audit/audit-log';
+import { AuditResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
+import { OneTimeTokens } from './auth/one-time-tokens';
+import { PasswordResolver } from './auth/password/password.resolver';
+import { PasswordService } from './auth/password/password.service';
+import { StepUp } from './auth/step-up/step-up';
+import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
+import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
 import { bearerToken, type RequestContext } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
-import { AttemptLimiter } from './common/rate-limit';
+import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { openDatabase } from './db/data-source';
+import { createMailer } from './mail/mailer';
 import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
 import { InProcessEventBus, type EventBus } from './realtime/event-bus';
@@ -44,6 +55,7 @@ export interface Services {
   sessions: SessionService;
   terminator: SessionTerminator;
   auth: AuthService;
+  auditLog: AuditLog;
   hub: SessionEventHub;
   sockets: SocketRegistry;
   sweeper: SessionSweeper;
@@ -88,14 +100,39 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     hub.start();
     cleanups.push(() => hub.stop());
 
+    const limiter = (name: string, policy: AttemptPolicy) => new AttemptLimiter(name, policy, redis, config.redisPrefix);
+    const FIFTEEN_MINUTES = 15 * 60;
+    const mailer = createMailer(config, logger);
+    cleanups.push(() => mailer.close());
+
+    const auditLog = new AuditLog(dataSource);
     const sessions = new SessionService(dataSource, config, hub);
-    const terminator = new SessionTerminator(dataSource, hub, logger);
+    const terminator = new SessionTerminator(dataSource, hub, auditLog, logger);
+    const tokens = new OneTimeTokens(dataSource);
+    const twoFactor = new TwoFactor(dataSource, tokens, auditLog);
+    const stepUp = new StepUp(dataSource, config, sessions, tokens, twoFactor, auditLog, mailer, {
+      failures: limiter('confirm', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+      emailCodes: limiter('email-code', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
+    });
+    const passwords = new PasswordService(
+      dataSource,
+      config,
+      sessions,
+      terminator,
+      tokens,
+      mailer,
+      {
+        wrongPasswords: limiter('change-password', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+        resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),
+      },
+      logger,
+    );
+    const alerts = new SignInAlerts(config, tokens, terminator, passwords, mailer, logger);
     // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
-    const failedLogins = {
-      perEmail: new AttemptLimiter('login-email', { points: 10, windowSeconds: 15 * 60 }, redis, config.redisPrefix),
-      perIp: new AttemptLimiter('login-ip', { points: 100, windowSeconds: 15 * 60 }, redis, config.redisPrefix),
-    };
-    const auth = new AuthService(dataSource, sessions, failedLogins);
+    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, {
+      perEmail: limiter('login-email', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+      perIp: limiter('login-ip', { points: 100, windowSeconds: FIFTEEN_MINUTES }),
+    });
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
@@ -103,7 +140,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const schema = await buildGraphqlSchema(
       new Map<Function, object>([
         [AuthResolver, new AuthResolver(auth)],
-        [SessionResolver, new SessionResolver(sessions, terminator)],
+        [SessionResolver, new SessionResolver(sessions, terminator, stepUp)],
+        [PasswordResolver, new PasswordResolver(passwords)],
+        [TwoFactorResolver, new TwoFactorResolver(auth, twoFactor, stepUp)],
+        [AlertsResolver, new AlertsResolver(alerts)],
+        [AuditResolver, new AuditResolver(auditLog)],
       ]),
     );
     const formatError = createErrorFormatter(logger);
@@ -187,7 +228,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { sessions, terminator, auth, hub, sockets, sweeper },
+      services: { sessions, terminator, auth, auditLog, hub, sockets, sweeper },
       dispose,
     };
   } catch (err) {

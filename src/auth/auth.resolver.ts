@@ -11,7 +11,7 @@ export function toUser(user: UserEntity): User {
     id: user.id,
     email: user.email,
     createdAt: user.createdAt,
-    twoFactorEnabled: false,
+    twoFactorEnabled: user.totpSecret !== null,
   });
 }
 
@@ -38,6 +38,6 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: RequestContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.auth.login(input.email, input.password, context.client));
+    return toAuthPayload(await this.auth.login(input.email, input.password, input.otp, context.client));
   }
 }

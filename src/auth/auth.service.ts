@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
-import { BadUserInputError, InvalidCredentialsError } from '../common/errors';
+import type { SignInAlerts } from '../alerts/sign-in-alerts';
+import { AuditEventType } from '../audit/audit-event.entity';
+import type { AuditLog } from '../audit/audit-log';
+import { BadUserInputError, InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../sessions/session.service';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
+import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
 
 export interface SignedIn {
@@ -22,8 +26,11 @@ export class AuthService {
   private readonly users: Repository<UserEntity>;
 
   constructor(
-    private readonly dataSource: DataSource,
+    dataSource: DataSource,
     private readonly sessions: SessionService,
+    private readonly twoFactor: TwoFactor,
+    private readonly auditLog: AuditLog,
+    private readonly alerts: SignInAlerts,
     private readonly failedLogins: { perEmail: AttemptLimiter; perIp: AttemptLimiter },
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -31,9 +38,8 @@ export class AuthService {
 
   async register(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
     const normalized = normalizeEmail(email);
-    if (await this.users.existsBy({ email: normalized })) {
-      throw new BadUserInputError('An account with this email already exists. Sign in instead.', 'email');
-    }
+    const taken = () => new BadUserInputError('An account with this email already exists. Sign in instead.', 'email');
+    if (await this.users.existsBy({ email: normalized })) throw taken();
     const now = new Date();
     const user = this.users.create({
       id: randomUUID(),
@@ -41,36 +47,56 @@ export class AuthService {
       passwordHash: await hashPassword(password),
       createdAt: now,
       passwordChangedAt: now,
+      totpSecret: null,
+      totpPendingSecret: null,
+      totpEnabledAt: null,
+      totpLastStep: null,
     });
     try {
       await this.users.insert(user);
     } catch (err) {
       // Two registrations raced for the same address; the unique index decided.
-      if (await this.users.existsBy({ email: normalized })) {
-        throw new BadUserInputError('An account with this email already exists. Sign in instead.', 'email');
-      }
+      if (await this.users.existsBy({ email: normalized })) throw taken();
       throw err;
     }
-    const { token, session } = await this.sessions.open(user.id, client, now);
-    return { token, user, session };
+    return this.openSession(user, client);
   }
 
   /**
    * Same answer and similar time for an unknown email and a wrong password. Failures count per
-   * address and per IP, across instances.
+   * address and per IP, across instances. With two-factor on, a TOTP or recovery code is needed too.
    */
-  async login(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
+  async login(email: string, password: string, otp: string | null | undefined, client: ClientInfo): Promise<SignedIn> {
     const normalized = normalizeEmail(email);
     const { perEmail, perIp } = this.failedLogins;
     await Promise.all([perEmail.assertAllowed(normalized), perIp.assertAllowed(client.ipAddress)]);
     const user = await this.users.findOneBy({ email: normalized });
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
-      await Promise.all([perEmail.recordFailure(normalized), perIp.recordFailure(client.ipAddress)]);
+      await this.failed(normalized, user, client);
       throw new InvalidCredentialsError();
     }
+    if (this.twoFactor.isEnabled(user)) {
+      if (!otp?.trim()) throw new TwoFactorRequiredError();
+      if (!(await this.twoFactor.verify(user, otp.trim()))) {
+        await this.failed(normalized, user, client);
+        throw new InvalidCredentialsError('The two-factor code is not correct, or was already used.');
+      }
+    }
     await perEmail.reset(normalized);
+    return this.openSession(user, client);
+  }
+
+  private async failed(email: string, user: UserEntity | null, client: ClientInfo): Promise<void> {
+    await Promise.all([this.failedLogins.perEmail.recordFailure(email), this.failedLogins.perIp.recordFailure(client.ipAddress)]);
+    // Attempts on unknown addresses belong to no account's history.
+    if (user) await this.auditLog.record({ userId: user.id, type: AuditEventType.LOGIN_FAILED, origin: { client, actor: null } });
+  }
+
+  private async openSession(user: UserEntity, client: ClientInfo): Promise<SignedIn> {
     const { token, session } = await this.sessions.open(user.id, client);
+    await this.auditLog.record({ userId: user.id, type: AuditEventType.LOGIN, origin: { client, actor: session }, targetSessionIds: [session.id], at: session.createdAt });
+    this.alerts.afterSignIn(user, session);
     return { token, user, session };
   }
 

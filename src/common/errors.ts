@@ -63,8 +63,8 @@ export class InvalidConfirmationError extends SignoffError {
 
 export class InvalidCredentialsError extends SignoffError {
   readonly code = ErrorCode.INVALID_CREDENTIALS;
-  constructor() {
-    super('Email or password is incorrect.', ErrorCode.INVALID_CREDENTIALS);
+  constructor(message = 'Email or password is incorrect.') {
+    super(message, ErrorCode.INVALID_CREDENTIALS);
   }
 }
 

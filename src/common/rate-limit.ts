@@ -42,6 +42,16 @@ export class AttemptLimiter {
     }
   }
 
+  /** Counts one use of a quota (e.g. emails sent) and throws RATE_LIMITED once it is spent. */
+  async take(key: string): Promise<void> {
+    try {
+      await this.limiter.consume(key);
+    } catch (rejection) {
+      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext / 1000);
+      throw rejection;
+    }
+  }
+
   async reset(key: string): Promise<void> {
     await this.limiter.delete(key);
   }

@@ -2,16 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import type { Config } from '../config/config';
+import { AuditEventEntity } from '../audit/audit-event.entity';
+import { OneTimeTokenEntity } from '../auth/one-time-token.entity';
 import { UserEntity } from '../auth/user.entity';
 import { SessionEntity } from '../sessions/session.entity';
 import { Sessions1732450000000 as PgSessions } from './migrations/postgres/1732450000000-sessions';
+import { AccountSecurity1732460000000 as PgAccountSecurity } from './migrations/postgres/1732460000000-account-security';
 import { Sessions1732450000000 as SqliteSessions } from './migrations/sqlite/1732450000000-sessions';
+import { AccountSecurity1732460000000 as SqliteAccountSecurity } from './migrations/sqlite/1732460000000-account-security';
 
-export const ENTITIES = [UserEntity, SessionEntity];
+export const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity];
 
 /** Each backend has its own migration list: the SQL differs, the resulting model does not. */
-const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions];
-const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions];
+const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity];
+const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions, SqliteAccountSecurity];
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded SQLite file. Never `synchronize`: schemas come from migrations. */
 export function createDataSource(config: Config): DataSource {

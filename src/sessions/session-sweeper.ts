@@ -62,7 +62,7 @@ export class SessionSweeper {
       const byUser = new Map<string, string[]>();
       for (const { id, userId } of expired) byUser.set(userId, [...(byUser.get(userId) ?? []), id]);
       for (const [userId, sessionIds] of byUser) {
-        await this.terminator.end({ userId, target: { sessionIds }, reason: TerminationReason.EXPIRED, actor: null }, now);
+        await this.terminator.end({ userId, target: { sessionIds }, reason: TerminationReason.EXPIRED, actor: null, client: null }, now);
       }
       if (expired.length < BATCH) return;
     }

@@ -1,9 +1,12 @@
-import { type DataSource, type EntityManager } from 'typeorm';
-import { isPostgres } from '../db/data-source';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AuditEventType } from '../audit/audit-event.entity';
+import type { AuditLog } from '../audit/audit-log';
 import type { Logger } from '../common/logger';
+import { isPostgres } from '../db/data-source';
 import { SessionEntity, TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
+import type { ClientInfo } from './session.service';
 
 /** Which of an account's sessions to end. */
 export type TerminationTarget =
@@ -17,6 +20,10 @@ export interface TerminationRequest {
   reason: TerminationReason;
   /** The session that asked for it; null for resets, expiry and emailed links. */
   actor: SessionFacts | null;
+  /** The device that sent the request; null for the server's own work (expiry). */
+  client: ClientInfo | null;
+  /** Work that must commit together with the ending, e.g. the new password hash. */
+  alongside?: (manager: EntityManager) => Promise<void>;
 }
 
 export interface TerminationOutcome {
@@ -24,47 +31,60 @@ export interface TerminationOutcome {
   terminatedAt: Date;
 }
 
-/** Runs inside the ending transaction, e.g. to append the audit event atomically with the change. */
-export type TerminationRecorder = (
-  manager: EntityManager,
-  request: TerminationRequest,
-  outcome: TerminationOutcome,
-) => Promise<void>;
+const AUDIT_TYPE: Record<TerminationReason, AuditEventType> = {
+  [TerminationReason.LOGOUT]: AuditEventType.LOGOUT,
+  [TerminationReason.REVOKED]: AuditEventType.SESSION_REVOKED,
+  [TerminationReason.SIGNED_OUT_EVERYWHERE]: AuditEventType.OTHER_SESSIONS_REVOKED,
+  [TerminationReason.PASSWORD_CHANGED]: AuditEventType.PASSWORD_CHANGED,
+  [TerminationReason.PASSWORD_RESET]: AuditEventType.PASSWORD_RESET,
+  [TerminationReason.REPORTED_UNRECOGNIZED]: AuditEventType.UNRECOGNIZED_SESSION_REPORTED,
+  [TerminationReason.EXPIRED]: AuditEventType.SESSION_EXPIRED,
+};
+
+/** These are events in their own right: audited even when no session was left to end. */
+const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED]);
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password
- * change and reset, "this wasn't me", expiry. It marks the rows (soft revoke), commits, then
- * publishes one event that every instance turns into sessionTerminated messages and socket closes.
- * When it returns, the tokens are refused everywhere, because every token check reads the database.
+ * change and reset, "this wasn't me", expiry. In one transaction it marks the rows (soft revoke)
+ * and appends the audit event; after commit it publishes one event that every instance turns into
+ * sessionTerminated messages and socket closes. When it returns, the tokens are refused
+ * everywhere, because every token check reads the database.
  */
 export class SessionTerminator {
-  private readonly recorders: TerminationRecorder[] = [];
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly hub: SessionEventHub,
+    private readonly auditLog: AuditLog,
     private readonly logger: Logger,
   ) {}
 
-  /** Adds work that must commit together with every termination. */
-  onTerminate(recorder: TerminationRecorder): void {
-    this.recorders.push(recorder);
-  }
-
   async end(request: TerminationRequest, now = new Date()): Promise<TerminationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const ids = await this.lockLiveTargets(manager, request, now);
-      const result: TerminationOutcome = { sessionIds: ids, terminatedAt: now };
-      if (ids.length === 0) return result;
-      await manager
-        .createQueryBuilder()
-        .update(SessionEntity)
-        .set({ revokedAt: now, revokeReason: request.reason, revokedBySessionId: request.actor?.id ?? null })
-        .whereInIds(ids)
-        .andWhere('revoked_at IS NULL')
-        .execute();
-      for (const record of this.recorders) await record(manager, request, result);
-      return result;
+      const sessionIds = await this.lockLiveTargets(manager, request, now);
+      if (sessionIds.length > 0) {
+        await manager
+          .createQueryBuilder()
+          .update(SessionEntity)
+          .set({ revokedAt: now, revokeReason: request.reason, revokedBySessionId: request.actor?.id ?? null })
+          .whereInIds(sessionIds)
+          .andWhere('revoked_at IS NULL')
+          .execute();
+      }
+      await request.alongside?.(manager);
+      if (sessionIds.length > 0 || ALWAYS_AUDITED.has(request.reason)) {
+        await this.auditLog.record(
+          {
+            userId: request.userId,
+            type: AUDIT_TYPE[request.reason],
+            origin: { client: request.client, actor: request.actor },
+            targetSessionIds: sessionIds,
+            at: now,
+          },
+          manager,
+        );
+      }
+      return { sessionIds, terminatedAt: now };
     });
     if (outcome.sessionIds.length > 0) await this.announce(request, outcome);
     return outcome;
@@ -75,19 +95,17 @@ export class SessionTerminator {
    * session at once announce it only once (the loser finds it already ended).
    */
   private async lockLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<string[]> {
+    const { target } = request;
+    if ('sessionIds' in target && target.sessionIds.length === 0) return [];
     const query = manager
       .createQueryBuilder(SessionEntity, 's')
       .select('s.id', 'id')
       .where('s.user_id = :userId', { userId: request.userId })
       .andWhere('s.revoked_at IS NULL');
+    // Expiry ends sessions past expiresAt; every other path ends only live ones.
     if (request.reason !== TerminationReason.EXPIRED) query.andWhere('s.expires_at > :now', { now });
-    const { target } = request;
-    if ('sessionIds' in target) {
-      if (target.sessionIds.length === 0) return [];
-      query.andWhere('s.id IN (:...ids)', { ids: target.sessionIds });
-    } else if (target.allExcept) {
-      query.andWhere('s.id <> :except', { except: target.allExcept });
-    }
+    if ('sessionIds' in target) query.andWhere('s.id IN (:...ids)', { ids: target.sessionIds });
+    else if (target.allExcept) query.andWhere('s.id <> :except', { except: target.allExcept });
     if (isPostgres(this.dataSource)) query.setLock('pessimistic_write');
     const rows = await query.getRawMany<{ id: string }>();
     return rows.map((row) => row.id);

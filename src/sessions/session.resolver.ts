@@ -1,5 +1,6 @@
-import { Arg, Ctx, Field, ID, InputType, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { MaxLength } from 'class-validator';
+import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { ConfirmationInput } from '../auth/step-up/confirmation.input';
+import type { StepUp } from '../auth/step-up/step-up';
 import { requireViewer, type RequestContext } from '../common/context';
 import { NotFoundError } from '../common/errors';
 import { TerminationReason } from './session.entity';
@@ -7,21 +8,6 @@ import type { SessionEventHub } from './session-event-hub';
 import type { SessionService } from './session.service';
 import type { SessionTerminator } from './session-terminator';
 import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
-
-@InputType({ description: 'Give one of them.' })
-export class ConfirmationInput {
-  @Field(() => String, { nullable: true })
-  @MaxLength(128)
-  password?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'TOTP code or a recovery code.' })
-  @MaxLength(64)
-  otp?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'Code sent by requestConfirmationCode.' })
-  @MaxLength(16)
-  emailCode?: string | null;
-}
 
 function toRevokeResult(sessionIds: string[]): RevokeResult {
   return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });
@@ -32,6 +18,7 @@ export class SessionResolver {
   constructor(
     private readonly sessionService: SessionService,
     private readonly terminator: SessionTerminator,
+    private readonly stepUp: StepUp,
   ) {}
 
   @Query(() => [Session], { description: 'Live sessions of my account, newest first.' })
@@ -51,37 +38,60 @@ export class SessionResolver {
   @Mutation(() => Boolean, { description: 'Ends the calling session.' })
   async logout(@Ctx() context: RequestContext): Promise<boolean> {
     const viewer = requireViewer(context);
-    await this.terminator.end({ userId: viewer.userId, target: { sessionIds: [viewer.id] }, reason: TerminationReason.LOGOUT, actor: viewer });
+    await this.terminator.end({
+      userId: viewer.userId,
+      target: { sessionIds: [viewer.id] },
+      reason: TerminationReason.LOGOUT,
+      actor: viewer,
+      client: context.client,
+    });
     return true;
   }
 
-  @Mutation(() => RevokeResult, { description: 'Ends one session of my account; revoking the calling session is a logout.' })
+  @Mutation(() => RevokeResult, {
+    description: 'Ends one session of my account. Another session needs a fresh confirmation (STEP_UP_REQUIRED); the calling one is a logout.',
+  })
   async revokeSession(
     @Arg('id', () => ID) id: string,
-    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) _confirmation: ConfirmationInput | null,
+    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) confirmation: ConfirmationInput | null,
     @Ctx() context: RequestContext,
   ): Promise<RevokeResult> {
     const viewer = requireViewer(context);
     const target = await this.sessionService.findLive(viewer.userId, id);
     if (!target) throw new NotFoundError();
-    const reason = target.id === viewer.id ? TerminationReason.LOGOUT : TerminationReason.REVOKED;
-    const { sessionIds } = await this.terminator.end({ userId: viewer.userId, target: { sessionIds: [target.id] }, reason, actor: viewer });
+    const isSelf = target.id === viewer.id;
+    if (!isSelf) await this.stepUp.require(viewer, confirmation, context.client, 'revokeSession');
+    const { sessionIds } = await this.terminator.end({
+      userId: viewer.userId,
+      target: { sessionIds: [target.id] },
+      reason: isSelf ? TerminationReason.LOGOUT : TerminationReason.REVOKED,
+      actor: viewer,
+      client: context.client,
+    });
     return toRevokeResult(sessionIds);
   }
 
-  @Mutation(() => RevokeResult, { description: 'Ends every session of my account but the calling one.' })
+  @Mutation(() => RevokeResult, { description: 'Ends every session of my account but the calling one; needs a fresh confirmation.' })
   async revokeOtherSessions(
-    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) _confirmation: ConfirmationInput | null,
+    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) confirmation: ConfirmationInput | null,
     @Ctx() context: RequestContext,
   ): Promise<RevokeResult> {
     const viewer = requireViewer(context);
+    await this.stepUp.require(viewer, confirmation, context.client, 'revokeOtherSessions');
     const { sessionIds } = await this.terminator.end({
       userId: viewer.userId,
       target: { allExcept: viewer.id },
       reason: TerminationReason.SIGNED_OUT_EVERYWHERE,
       actor: viewer,
+      client: context.client,
     });
     return toRevokeResult(sessionIds);
+  }
+
+  @Mutation(() => Boolean, { description: 'Emails a one-time code to the account, for confirming a sensitive action.' })
+  async requestConfirmationCode(@Ctx() context: RequestContext): Promise<boolean> {
+    await this.stepUp.sendEmailCode(requireViewer(context), context.client);
+    return true;
   }
 
   @Subscription(() => SessionTerminatedEvent, {

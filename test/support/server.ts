@@ -31,14 +31,15 @@ export async function startCluster(
   const backend = options.backend ?? 'postgres';
   const count = options.count ?? 1;
   const id = randomBytes(6).toString('hex');
-  const sqliteDir = backend === 'sqlite' ? mkdtempSync(join(tmpdir(), 'signoff-test-')) : undefined;
+  const scratchDir = mkdtempSync(join(tmpdir(), 'signoff-test-'));
   const env: Record<string, string> = {
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    OUTBOX_DIR: join(scratchDir, 'outbox'),
     ...(backend === 'postgres'
       ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: `t_${id}`, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: `signoff-test:${id}:` }
-      : { SQLITE_PATH: join(sqliteDir as string, 'signoff.sqlite') }),
+      : { SQLITE_PATH: join(scratchDir, 'signoff.sqlite') }),
     ...options.env,
   };
   const config = loadConfig(env);
@@ -57,7 +58,7 @@ export async function startCluster(
       if (keys.length) await redis.del(...keys);
       await redis.quit();
     }
-    if (sqliteDir) rmSync(sqliteDir, { recursive: true, force: true });
+    rmSync(scratchDir, { recursive: true, force: true });
   };
   try {
     // One after the other: the first applies the migrations, the rest find them applied.

@@ -1,0 +1,74 @@
+import type { Logger } from '../common/logger';
+import { BadUserInputError } from '../common/errors';
+import { newOpaqueToken } from '../common/secrets';
+import type { Config } from '../config/config';
+import { describeLocation } from '../devices/location';
+import type { Mailer } from '../mail/mailer';
+import { newSignInAlert, publicLink } from '../mail/templates';
+import { OneTimeTokenPurpose } from '../auth/one-time-token.entity';
+import type { OneTimeTokens } from '../auth/one-time-tokens';
+import type { PasswordService } from '../auth/password/password.service';
+import type { UserEntity } from '../auth/user.entity';
+import { TerminationReason, type SessionEntity } from '../sessions/session.entity';
+import type { ClientInfo } from '../sessions/session.service';
+import type { SessionTerminator } from '../sessions/session-terminator';
+
+export const REPORT_LINK_TTL_DAYS = 7;
+const REPORT_TOKEN_PREFIX = 'sou';
+
+/**
+ * New-device and new-country sign-ins email the owner, with a "this wasn't me" link that ends
+ * exactly that session and lets the owner set a new password at once.
+ */
+export class SignInAlerts {
+  constructor(
+    private readonly config: Config,
+    private readonly tokens: OneTimeTokens,
+    private readonly terminator: SessionTerminator,
+    private readonly passwords: PasswordService,
+    private readonly mailer: Mailer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Sends the alert for an unfamiliar sign-in in the background: signing in never waits on SMTP. */
+  afterSignIn(user: UserEntity, session: SessionEntity): void {
+    if (session.flags.length === 0) return;
+    this.sendAlert(user, session).catch((err: unknown) => this.logger.error({ err, sessionId: session.id }, 'could not send the sign-in alert'));
+  }
+
+  private async sendAlert(user: UserEntity, session: SessionEntity): Promise<void> {
+    const token = newOpaqueToken(REPORT_TOKEN_PREFIX);
+    await this.tokens.issue(user.id, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token, {
+      sessionId: session.id,
+      ttlSeconds: REPORT_LINK_TTL_DAYS * 24 * 3600,
+    });
+    await this.mailer.send(
+      newSignInAlert({
+        to: user.email,
+        deviceLabel: session.deviceLabel,
+        place: describeLocation(session),
+        ipAddress: session.ipAddress,
+        at: session.createdAt,
+        reportUrl: publicLink(this.config.publicUrl, '/report-sign-in', { token }),
+        securityUrl: publicLink(this.config.publicUrl, '/security'),
+      }),
+    );
+  }
+
+  /**
+   * Ends the one session the link was sent for and returns a password reset token. A used,
+   * expired or forged link changes nothing.
+   */
+  async report(token: string, client: ClientInfo): Promise<string> {
+    const spent = await this.tokens.spend(OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token.trim());
+    if (!spent?.sessionId) throw new BadUserInputError('This link is invalid, used or expired.', 'token');
+    await this.terminator.end({
+      userId: spent.userId,
+      target: { sessionIds: [spent.sessionId] },
+      reason: TerminationReason.REPORTED_UNRECOGNIZED,
+      actor: null,
+      client,
+    });
+    return this.passwords.issueResetToken(spent.userId);
+  }
+}

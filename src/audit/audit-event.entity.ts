@@ -1,0 +1,58 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export enum AuditEventType {
+  LOGIN = 'LOGIN',
+  LOGIN_FAILED = 'LOGIN_FAILED',
+  LOGOUT = 'LOGOUT',
+  SESSION_REVOKED = 'SESSION_REVOKED',
+  OTHER_SESSIONS_REVOKED = 'OTHER_SESSIONS_REVOKED',
+  PASSWORD_CHANGED = 'PASSWORD_CHANGED',
+  PASSWORD_RESET = 'PASSWORD_RESET',
+  TWO_FACTOR_ENABLED = 'TWO_FACTOR_ENABLED',
+  TWO_FACTOR_DISABLED = 'TWO_FACTOR_DISABLED',
+  UNRECOGNIZED_SESSION_REPORTED = 'UNRECOGNIZED_SESSION_REPORTED',
+  /** Beyond the contract: a session reached its expiresAt and was ended. */
+  SESSION_EXPIRED = 'SESSION_EXPIRED',
+  /** Beyond the contract: a wrong password, code or recovery code was given to confirm an action. */
+  CONFIRMATION_FAILED = 'CONFIRMATION_FAILED',
+}
+
+/** One line of an account's security history. Rows are only ever inserted (a database trigger refuses the rest). */
+@Entity({ name: 'audit_events' })
+export class AuditEventEntity {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id: string;
+
+  @Column({ name: 'user_id', type: 'varchar', length: 36 })
+  userId: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  type: AuditEventType;
+
+  @Column()
+  at: Date;
+
+  @Column({ name: 'actor_session_id', type: 'varchar', length: 36, nullable: true })
+  actorSessionId: string | null;
+
+  @Column({ name: 'ip_address', type: 'varchar', length: 45 })
+  ipAddress: string;
+
+  @Column({ name: 'country_code', type: 'varchar', length: 2, nullable: true })
+  countryCode: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  country: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  region: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  city: string | null;
+
+  @Column({ name: 'device_label', type: 'varchar', length: 255 })
+  deviceLabel: string;
+
+  @Column({ name: 'target_session_ids', type: 'simple-array' })
+  targetSessionIds: string[];
+}

@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { BadUserInputError } from '../common/errors';
+import { parseUserAgent } from '../devices/device';
+import { locateIp } from '../devices/location';
+import type { SessionFacts } from '../sessions/session-events';
+import type { ClientInfo } from '../sessions/session.service';
+import { AuditEventEntity, AuditEventType } from './audit-event.entity';
+
+/** Where an event came from: the request that caused it, and the session that made it, if any. */
+export interface AuditOrigin {
+  /** The device that sent the request; null for the server's own work (expiry). */
+  client: ClientInfo | null;
+  /** The session that acted; null for failed sign-ins, resets and emailed links. */
+  actor: Pick<SessionFacts, 'id' | 'deviceLabel' | 'ipAddress'> | null;
+}
+
+export interface AuditRecord {
+  userId: string;
+  type: AuditEventType;
+  origin: AuditOrigin;
+  targetSessionIds?: string[];
+  at?: Date;
+}
+
+export interface AuditPage {
+  events: AuditEventEntity[];
+  hasNextPage: boolean;
+}
+
+export const AUDIT_PAGE_MAX = 100;
+
+/** The account's append-only security history. */
+export class AuditLog {
+  private readonly events: Repository<AuditEventEntity>;
+
+  constructor(dataSource: DataSource) {
+    this.events = dataSource.getRepository(AuditEventEntity);
+  }
+
+  /** Appends one event; pass the transaction's manager so it commits with the change it describes. */
+  async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
+    const { client, actor } = record.origin;
+    const ipAddress = client?.ipAddress ?? actor?.ipAddress ?? '0.0.0.0';
+    const deviceLabel = actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)');
+    const repository = manager ? manager.getRepository(AuditEventEntity) : this.events;
+    await repository.insert({
+      id: randomUUID(),
+      userId: record.userId,
+      type: record.type,
+      at: record.at ?? new Date(),
+      actorSessionId: actor?.id ?? null,
+      ipAddress,
+      ...locateIp(ipAddress),
+      deviceLabel,
+      targetSessionIds: record.targetSessionIds ?? [],
+    });
+  }
+
+  /** Newest first; `after` is the opaque cursor of the last event of the previous page. */
+  async page(userId: string, first: number, after: string | null | undefined): Promise<AuditPage> {
+    if (!Number.isInteger(first) || first < 1 || first > AUDIT_PAGE_MAX) {
+      throw new BadUserInputError(`first must be between 1 and ${AUDIT_PAGE_MAX}.`, 'first');
+    }
+    const query = this.events
+      .createQueryBuilder('e')
+      .where('e.user_id = :userId', { userId })
+      .orderBy('e.at', 'DESC')
+      .addOrderBy('e.id', 'DESC')
+      .take(first + 1);
+    if (after) {
+      const { at, id } = decodeCursor(after);
+      query.andWhere('(e.at < :at OR (e.at = :at AND e.id < :id))', { at, id });
+    }
+    const rows = await query.getMany();
+    return { events: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+}
+
+export function encodeCursor(event: Pick<AuditEventEntity, 'at' | 'id'>): string {
+  return Buffer.from(`${event.at.toISOString()}|${event.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: Date; id: string } {
+  const [iso, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const at = new Date(iso ?? '');
+  if (rest.length || !id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(at.getTime())) {
+    throw new BadUserInputError('after is not a cursor from this list.', 'after');
+  }
+  return { at, id };
+}

@@ -1,0 +1,92 @@
+import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
+import { Location } from '../sessions/session.types';
+import { AuditEventType, type AuditEventEntity } from './audit-event.entity';
+import { encodeCursor } from './audit-log';
+
+registerEnumType(AuditEventType, {
+  name: 'AuditEventType',
+  valuesConfig: {
+    SESSION_EXPIRED: { description: 'A session reached its expiresAt and was ended.' },
+    CONFIRMATION_FAILED: { description: 'A wrong password, code or recovery code was given to confirm an action.' },
+  },
+});
+
+@ObjectType()
+export class AuditEvent {
+  @Field(() => ID)
+  id: string;
+
+  @Field(() => AuditEventType)
+  type: AuditEventType;
+
+  @Field()
+  at: Date;
+
+  @Field(() => ID, { nullable: true, description: 'The session that acted; null for LOGIN_FAILED, resets and emailed links.' })
+  actorSessionId: string | null;
+
+  @Field()
+  ipAddress: string;
+
+  @Field(() => Location)
+  location: Location;
+
+  @Field()
+  deviceLabel: string;
+
+  @Field(() => [ID])
+  targetSessionIds: string[];
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage: boolean;
+
+  @Field(() => String, { nullable: true })
+  endCursor: string | null;
+}
+
+@ObjectType()
+export class AuditEventEdge {
+  @Field(() => AuditEvent)
+  node: AuditEvent;
+
+  @Field()
+  cursor: string;
+}
+
+@ObjectType()
+export class AuditEventConnection {
+  @Field(() => [AuditEventEdge])
+  edges: AuditEventEdge[];
+
+  @Field(() => PageInfo)
+  pageInfo: PageInfo;
+}
+
+export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
+  return Object.assign(new AuditEvent(), {
+    id: entity.id,
+    type: entity.type,
+    at: entity.at,
+    actorSessionId: entity.actorSessionId,
+    ipAddress: entity.ipAddress,
+    location: Object.assign(new Location(), {
+      countryCode: entity.countryCode,
+      country: entity.country,
+      region: entity.region,
+      city: entity.city,
+    }),
+    deviceLabel: entity.deviceLabel,
+    targetSessionIds: entity.targetSessionIds,
+  });
+}
+
+export function toConnection(events: AuditEventEntity[], hasNextPage: boolean): AuditEventConnection {
+  const edges = events.map((event) => Object.assign(new AuditEventEdge(), { node: toAuditEvent(event), cursor: encodeCursor(event) }));
+  return Object.assign(new AuditEventConnection(), {
+    edges,
+    pageInfo: Object.assign(new PageInfo(), { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }),
+  });
+}

@@ -1,0 +1,123 @@
+import type { DataSource, Repository } from 'typeorm';
+import { BadUserInputError, InvalidConfirmationError, UnauthenticatedError } from '../../common/errors';
+import type { Logger } from '../../common/logger';
+import type { AttemptLimiter } from '../../common/rate-limit';
+import { newOpaqueToken } from '../../common/secrets';
+import type { Config } from '../../config/config';
+import { parseUserAgent } from '../../devices/device';
+import { describeLocation, locateIp } from '../../devices/location';
+import type { Mailer } from '../../mail/mailer';
+import { passwordReset, publicLink } from '../../mail/templates';
+import { TerminationReason, type SessionEntity } from '../../sessions/session.entity';
+import type { ClientInfo, SessionService } from '../../sessions/session.service';
+import type { SessionTerminator } from '../../sessions/session-terminator';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth.types';
+import { normalizeEmail } from '../auth.service';
+import { OneTimeTokenPurpose } from '../one-time-token.entity';
+import type { OneTimeTokens } from '../one-time-tokens';
+import { hashPassword, verifyPassword } from '../passwords';
+import { UserEntity } from '../user.entity';
+
+export const RESET_TOKEN_TTL_MINUTES = 30;
+const RESET_TOKEN_PREFIX = 'sor';
+
+export function assertAcceptablePassword(password: string, field = 'newPassword'): void {
+  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
+    throw new BadUserInputError(`Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`, field);
+  }
+}
+
+/** Changing a password (signs the other devices out) and resetting a forgotten one (signs every device out). */
+export class PasswordService {
+  private readonly users: Repository<UserEntity>;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly config: Config,
+    private readonly sessions: SessionService,
+    private readonly terminator: SessionTerminator,
+    private readonly tokens: OneTimeTokens,
+    private readonly mailer: Mailer,
+    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter },
+    private readonly logger: Logger,
+  ) {
+    this.users = dataSource.getRepository(UserEntity);
+  }
+
+  async change(viewer: SessionEntity, currentPassword: string, newPassword: string, signOutOtherSessions: boolean, client: ClientInfo): Promise<string[]> {
+    assertAcceptablePassword(newPassword);
+    await this.limits.wrongPasswords.assertAllowed(viewer.userId);
+    const user = await this.users.findOneBy({ id: viewer.userId });
+    if (!user) throw new UnauthenticatedError();
+    if (!(await verifyPassword(user.passwordHash, currentPassword))) {
+      await this.limits.wrongPasswords.recordFailure(viewer.userId);
+      throw new InvalidConfirmationError('The current password is not correct.');
+    }
+    const passwordHash = await hashPassword(newPassword);
+    const { sessionIds } = await this.terminator.end({
+      userId: user.id,
+      target: signOutOtherSessions ? { allExcept: viewer.id } : { sessionIds: [] },
+      reason: TerminationReason.PASSWORD_CHANGED,
+      actor: viewer,
+      client,
+      alongside: async (manager) => {
+        await manager.getRepository(UserEntity).update({ id: user.id }, { passwordHash, passwordChangedAt: new Date() });
+      },
+    });
+    await this.sessions.markConfirmed(viewer.id);
+    return sessionIds;
+  }
+
+  /**
+   * Emails a reset link when the address has an account. The answer and its timing are the
+   * same either way: the email goes out in the background.
+   */
+  async requestReset(email: string, client: ClientInfo): Promise<void> {
+    const normalized = normalizeEmail(email);
+    await this.limits.resetEmails.take(normalized);
+    const user = await this.users.findOneBy({ email: normalized });
+    if (!user) return;
+    const token = await this.issueResetToken(user.id);
+    const device = parseUserAgent(client.userAgent);
+    this.mailer
+      .send(
+        passwordReset({
+          to: user.email,
+          resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
+          expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
+          deviceLabel: device.label,
+          place: describeLocation(locateIp(client.ipAddress)),
+        }),
+      )
+      .catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the password reset email'));
+  }
+
+  /** A fresh single-use reset token; earlier ones stop working. */
+  async issueResetToken(userId: string): Promise<string> {
+    const token = newOpaqueToken(RESET_TOKEN_PREFIX);
+    await this.tokens.issue(userId, OneTimeTokenPurpose.PASSWORD_RESET, token, { ttlSeconds: RESET_TOKEN_TTL_MINUTES * 60, replacePrevious: true });
+    return token;
+  }
+
+  /** Sets the new password and signs every device out. */
+  async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
+    assertAcceptablePassword(newPassword);
+    const invalid = () => new BadUserInputError('This reset link is invalid, used or expired. Ask for a new one.', 'token');
+    const pending = await this.tokens.peek(OneTimeTokenPurpose.PASSWORD_RESET, token.trim());
+    if (!pending) throw invalid();
+    const passwordHash = await hashPassword(newPassword);
+    await this.terminator.end({
+      userId: pending.userId,
+      target: { allExcept: null },
+      reason: TerminationReason.PASSWORD_RESET,
+      actor: null,
+      client,
+      // Spent in the same transaction as the new password: both happen, or neither.
+      alongside: async (manager) => {
+        if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw invalid();
+        await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });
+      },
+    });
+    await this.limits.wrongPasswords.reset(pending.userId);
+  }
+}

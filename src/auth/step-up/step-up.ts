@@ -1,0 +1,111 @@
+import type { DataSource, Repository } from 'typeorm';
+import { AuditEventType } from '../../audit/audit-event.entity';
+import type { AuditLog } from '../../audit/audit-log';
+import { BadUserInputError, InvalidConfirmationError, StepUpRequiredError, UnauthenticatedError, type ConfirmationMethod } from '../../common/errors';
+import type { AttemptLimiter } from '../../common/rate-limit';
+import { newNumericCode } from '../../common/secrets';
+import type { Config } from '../../config/config';
+import { describeLocation, locateIp } from '../../devices/location';
+import type { Mailer } from '../../mail/mailer';
+import { confirmationCode } from '../../mail/templates';
+import type { SessionEntity } from '../../sessions/session.entity';
+import type { ClientInfo, SessionService } from '../../sessions/session.service';
+import { OneTimeTokenPurpose } from '../one-time-token.entity';
+import type { OneTimeTokens } from '../one-time-tokens';
+import { verifyPassword } from '../passwords';
+import type { TwoFactor } from '../two-factor/two-factor.service';
+import { UserEntity } from '../user.entity';
+import type { ConfirmationInput } from './confirmation.input';
+
+/** The actions that need the person holding the device to prove who they are, and what each warns. */
+export const SENSITIVE_ACTIONS = {
+  revokeSession: 'This signs the selected device out; it will need the password to sign in again.',
+  revokeOtherSessions: 'This signs out every other device; each will need the password to sign in again.',
+  disableTotp: 'This turns off two-factor authentication; signing in will need only the password.',
+} as const;
+export type SensitiveAction = keyof typeof SENSITIVE_ACTIONS;
+
+export const EMAIL_CODE_TTL_MINUTES = 10;
+
+/**
+ * Step-up confirmation: a fresh password, TOTP/recovery code or emailed code before a sensitive
+ * action, unless this session confirmed (or signed in) within STEP_UP_WINDOW_SECONDS.
+ * Wrong answers are audited and count against a budget shared by every instance.
+ */
+export class StepUp {
+  private readonly users: Repository<UserEntity>;
+
+  constructor(
+    dataSource: DataSource,
+    private readonly config: Config,
+    private readonly sessions: SessionService,
+    private readonly tokens: OneTimeTokens,
+    private readonly twoFactor: TwoFactor,
+    private readonly auditLog: AuditLog,
+    private readonly mailer: Mailer,
+    private readonly limits: { failures: AttemptLimiter; emailCodes: AttemptLimiter },
+  ) {
+    this.users = dataSource.getRepository(UserEntity);
+  }
+
+  /** Passes when a confirmation is given and right, or the session confirmed recently; throws otherwise. */
+  async require(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action: SensitiveAction): Promise<void> {
+    if (hasAnswer(confirmation)) return this.confirm(viewer, confirmation, client);
+    const windowMs = this.config.stepUpWindowSeconds * 1000;
+    if (windowMs > 0 && Date.now() - viewer.confirmedAt.getTime() < windowMs) return;
+    throw new StepUpRequiredError(await this.methods(viewer.userId), SENSITIVE_ACTIONS[action]);
+  }
+
+  /** Checks the one answer given; a right one restarts this session's step-up window. */
+  async confirm(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo): Promise<void> {
+    const answers = [confirmation?.password, confirmation?.otp, confirmation?.emailCode].filter((value) => value != null && value !== '');
+    if (answers.length !== 1) throw new BadUserInputError('Give exactly one of password, otp or emailCode.', 'confirmation');
+    await this.limits.failures.assertAllowed(viewer.userId);
+    const user = await this.users.findOneBy({ id: viewer.userId });
+    if (!user) throw new UnauthenticatedError();
+    let right: boolean;
+    if (confirmation?.password) right = await verifyPassword(user.passwordHash, confirmation.password);
+    else if (confirmation?.otp) right = await this.twoFactor.verify(user, confirmation.otp.trim());
+    else right = (await this.tokens.spend(OneTimeTokenPurpose.EMAIL_CONFIRMATION, String(confirmation?.emailCode).trim(), { userId: user.id, sessionId: viewer.id })) !== null;
+    if (!right) {
+      await this.auditLog.record({ userId: user.id, type: AuditEventType.CONFIRMATION_FAILED, origin: { client, actor: viewer } });
+      await this.limits.failures.recordFailure(viewer.userId);
+      throw new InvalidConfirmationError();
+    }
+    const now = new Date();
+    await this.sessions.markConfirmed(viewer.id, now);
+    viewer.confirmedAt = now;
+  }
+
+  /** What this account can confirm with: always the password and an emailed code, TOTP once it is on. */
+  async methods(userId: string): Promise<ConfirmationMethod[]> {
+    const user = await this.users.findOneBy({ id: userId });
+    return user && this.twoFactor.isEnabled(user) ? ['PASSWORD', 'TOTP', 'EMAIL_CODE'] : ['PASSWORD', 'EMAIL_CODE'];
+  }
+
+  /** Emails a 6-digit code, single use, valid 10 minutes, usable only by the session that asked. */
+  async sendEmailCode(viewer: SessionEntity, client: ClientInfo): Promise<void> {
+    await this.limits.emailCodes.take(viewer.userId);
+    const user = await this.users.findOneBy({ id: viewer.userId });
+    if (!user) throw new UnauthenticatedError();
+    const code = newNumericCode(6);
+    await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_CONFIRMATION, code, {
+      sessionId: viewer.id,
+      ttlSeconds: EMAIL_CODE_TTL_MINUTES * 60,
+      replacePrevious: true,
+    });
+    await this.mailer.send(
+      confirmationCode({
+        to: user.email,
+        code,
+        expiresInMinutes: EMAIL_CODE_TTL_MINUTES,
+        deviceLabel: viewer.deviceLabel,
+        place: describeLocation(locateIp(client.ipAddress)),
+      }),
+    );
+  }
+}
+
+function hasAnswer(confirmation: ConfirmationInput | null | undefined): confirmation is ConfirmationInput {
+  return Boolean(confirmation && (confirmation.password || confirmation.otp || confirmation.emailCode));
+}

@@ -29,6 +29,8 @@ import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { openDatabase } from './db/data-source';
 import { createMailer } from './mail/mailer';
+import { mountAccountPages } from './http/account-pages';
+import { mountExplorer } from './http/explorer';
 import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
 import { InProcessEventBus, type EventBus } from './realtime/event-bus';
@@ -207,6 +209,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     app.get('/healthz', (_req, res) => {
       res.json({ ok: true });
     });
+    mountExplorer(app);
+    mountAccountPages(app);
     app.use(
       '/graphql',
       cors<cors.CorsRequest>(),

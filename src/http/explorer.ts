@@ -1,0 +1,75 @@
+import { dirname, join } from 'node:path';
+import type { Express, Request } from 'express';
+
+/** Files of the in-browser GraphiQL, served from node_modules: nothing is fetched from a CDN. */
+const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
+  'react.js': { pkg: 'react', file: 'umd/react.production.min.js', type: 'text/javascript' },
+  'react-dom.js': { pkg: 'react-dom', file: 'umd/react-dom.production.min.js', type: 'text/javascript' },
+  'graphiql.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: 'text/javascript' },
+  'graphiql.css': { pkg: 'graphiql', file: 'graphiql.min.css', type: 'text/css' },
+};
+
+const DEFAULT_QUERY = `# 1. Sign in with the register or login mutation.
+# 2. Put the token in the Headers tab:
+#    {"Authorization": "Bearer <token>"}
+# 3. List your devices:
+query MyDevices {
+  sessions {
+    id
+    current
+    device { label type os browser }
+    ipAddress
+    location { country city }
+    createdAt
+    lastActiveAt
+  }
+}
+`;
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>signoff GraphQL explorer</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="/explorer/graphiql.css">
+  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
+</head>
+<body>
+  <div id="graphiql">Loading the explorer…</div>
+  <script src="/explorer/react.js"></script>
+  <script src="/explorer/react-dom.js"></script>
+  <script src="/explorer/graphiql.js"></script>
+  <script>
+    const url = new URL('/graphql', location.href).toString();
+    const subscriptionUrl = url.replace(/^http/, 'ws');
+    // The Authorization header from the Headers tab also authenticates subscriptions (connection_init payload).
+    const fetcher = (params, options) => {
+      const headers = (options && options.headers) || {};
+      const authorization = headers.Authorization || headers.authorization;
+      return GraphiQL.createFetcher({ url, subscriptionUrl, wsConnectionParams: authorization ? { authorization } : {} })(params, options);
+    };
+    ReactDOM.createRoot(document.getElementById('graphiql')).render(
+      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, isHeadersEditorEnabled: true, shouldPersistHeaders: true }),
+    );
+  </script>
+</body>
+</html>`;
+
+function wantsPage(req: Request): boolean {
+  return req.method === 'GET' && req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html';
+}
+
+/** GET /graphql from a browser opens GraphiQL; API requests pass through to the GraphQL handler. */
+export function mountExplorer(app: Express): void {
+  app.get('/explorer/:asset', (req, res, next) => {
+    const asset = ASSETS[req.params.asset ?? ''];
+    if (!asset) return next();
+    const root = dirname(require.resolve(`${asset.pkg}/package.json`));
+    res.type(asset.type).set('Cache-Control', 'public, max-age=86400').sendFile(join(root, asset.file));
+  });
+  app.get('/graphql', (req, res, next) => {
+    if (!wantsPage(req)) return next();
+    res.type('html').send(PAGE);
+  });
+}

@@ -25,6 +25,7 @@ import { AuthService } from './auth/auth.service';
 import { bearerToken, type RequestContext } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
+import { createQueryLimits } from './common/query-limits';
 import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { openDatabase } from './db/data-source';
@@ -150,6 +151,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       ]),
     );
     const formatError = createErrorFormatter(logger);
+    const limits = createQueryLimits();
     const clientAddress = createClientAddressResolver(config.trustProxy);
     const clientOf = (req: IncomingMessage): ClientInfo => ({
       ipAddress: clientAddress(req),
@@ -164,6 +166,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
+        validate: limits.validate,
         onConnect: async (ctx) => {
           const token = bearerToken(ctx.connectionParams?.authorization);
           const session = await sessions.authenticate(token);
@@ -197,7 +200,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       schema,
       formatError,
       includeStacktraceInErrorResponses: false,
+      validationRules: limits.validationRules,
       plugins: [
+        ...limits.apolloPlugins,
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         { serverWillStart: async () => ({ drainServer: async () => void (await wsHandle.dispose()) }) },
@@ -206,8 +211,14 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await apollo.start();
     cleanups.push(() => apollo.stop());
 
-    app.get('/healthz', (_req, res) => {
-      res.json({ ok: true });
+    // For load balancers: an instance that cannot reach its stores cannot check tokens or deliver endings.
+    app.get('/healthz', async (_req, res) => {
+      const [database, pubsub] = await Promise.all([
+        dataSource.query('SELECT 1').then(() => 'up', () => 'down'),
+        redis ? redis.ping().then(() => 'up', () => 'down') : Promise.resolve('in-process'),
+      ]);
+      const ok = database === 'up' && pubsub !== 'down';
+      res.status(ok ? 200 : 503).json({ ok, database, pubsub });
     });
     mountExplorer(app);
     mountAccountPages(app);

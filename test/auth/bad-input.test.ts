@@ -84,6 +84,14 @@ describe('bad input gets a clear error with its code', () => {
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it('an operation that asks for too much (here: 40 aliases) is refused as BAD_USER_INPUT before it runs', async () => {
+    const greedy = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: sessions { id }`).join(' ')} }`;
+    const response = await graphql(url, greedy);
+    expect(errorCodes(response)).toContain('BAD_USER_INPUT');
+    expect(new Set(errorCodes(response))).toEqual(new Set(['BAD_USER_INPUT']));
+    expect(JSON.stringify(response.errors)).toMatch(/alias/i);
+  });
+
   it('a wrong variable type is BAD_USER_INPUT', async () => {
     const response = await graphql(url, SessionsDocument, { unexpected: 1 } as never);
     const typed = await graphql(url, 'mutation ($input: RegisterInput!) { register(input: $input) { token } }', { input: { email: 42 } });

@@ -59,6 +59,12 @@ describe('pages a browser opens', () => {
     expect(page.body).toContain('Choose a new password');
   });
 
+  it('/healthz reports the database and Redis as up', async () => {
+    const health = await fetchPage(new URL('/healthz', env.url).toString(), 'application/json');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toEqual({ ok: true, database: 'up', pubsub: 'up' });
+  });
+
   it('API clients asking GET /graphql for JSON still reach GraphQL (with the CSRF-safe header)', async () => {
     const response = await fetchPage(`${env.url}?query=${encodeURIComponent('{ __typename }')}`, 'application/json', { 'apollo-require-preflight': 'true' });
     expect(JSON.parse(response.body)).toEqual({ data: { __typename: 'Query' } });

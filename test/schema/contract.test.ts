@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -69,6 +70,13 @@ function differences(contract: GraphQLSchema, schema: GraphQLSchema): string[] {
 describe('the public schema', () => {
   it('schema/schema.graphql is what the resolvers produce (run `npm run schema` after changing them)', async () => {
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(await renderSchema());
+  });
+
+  it('test/generated/graphql.ts types the tests\' operations against this schema (run `npm run codegen` after changing either)', () => {
+    const root = join(__dirname, '..', '..');
+    const bin = join(root, 'node_modules', '@graphql-codegen', 'cli', 'cjs', 'bin.js');
+    const codegen = spawnSync(process.execPath, [bin, '--config', 'codegen.yml', '--check'], { cwd: root, encoding: 'utf8' });
+    expect({ status: codegen.status, output: codegen.status === 0 ? '' : codegen.stdout + codegen.stderr }).toEqual({ status: 0, output: '' });
   });
 
   it('is a superset of ../shared/contract.graphql, except what later issues add', () => {

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Location } from '../sessions/session.types';
+import { Location, toLocation } from '../sessions/session.types';
 import { AuditEventType, type AuditEventEntity } from './audit-event.entity';
 import { encodeCursor } from './audit-log';
 
@@ -72,12 +72,7 @@ export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
     at: entity.at,
     actorSessionId: entity.actorSessionId,
     ipAddress: entity.ipAddress,
-    location: Object.assign(new Location(), {
-      countryCode: entity.countryCode,
-      country: entity.country,
-      region: entity.region,
-      city: entity.city,
-    }),
+    location: toLocation(entity),
     deviceLabel: entity.deviceLabel,
     targetSessionIds: entity.targetSessionIds,
   });

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DeviceType } from '../devices/device';
+import type { GeoLocation } from '../devices/location';
 import { SessionFlag, TerminationReason } from './session.entity';
 import type { SessionFacts } from './session-events';
 
@@ -90,6 +91,12 @@ export class Session {
   flags: SessionFlag[];
 }
 
+/** The place columns a session or audit event stores, as the GraphQL Location. */
+export function toLocation(place: GeoLocation): Location {
+  const { countryCode, country, region, city } = place;
+  return Object.assign(new Location(), { countryCode, country, region, city });
+}
+
 export function toSession(facts: SessionFacts, currentSessionId: string | null): Session {
   return Object.assign(new Session(), {
     id: facts.id,
@@ -101,12 +108,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
       label: facts.deviceLabel,
     }),
     ipAddress: facts.ipAddress,
-    location: Object.assign(new Location(), {
-      countryCode: facts.countryCode,
-      country: facts.country,
-      region: facts.region,
-      city: facts.city,
-    }),
+    location: toLocation(facts),
     createdAt: facts.createdAt,
     lastActiveAt: facts.lastActiveAt,
     expiresAt: facts.expiresAt,

@@ -224,7 +224,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     mountAccountPages(app);
     app.use(
       '/graphql',
-      cors<cors.CorsRequest>(),
+      cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
       express.json({ limit: '64kb' }),
       expressMiddleware(apollo, {
         context: async ({ req }) => ({

@@ -27,6 +27,8 @@ export interface Config {
   /** Where messages go without SMTP_URL: a folder a developer can read. */
   outboxDir: string;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Browser origins allowed to call the API; '*' by default (tokens travel in headers, not cookies). */
+  corsOrigins: string[] | '*';
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +55,11 @@ function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
   if (raw === 'true') return 'loopback, linklocal, uniquelocal';
   if (/^\d+$/.test(raw)) return Number(raw);
   return raw;
+}
+
+function parseOrigins(raw: string | undefined): Config['corsOrigins'] {
+  if (!raw || raw === '*') return '*';
+  return raw.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean);
 }
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
@@ -85,5 +92,6 @@ export function loadConfig(env: Env = process.env): Config {
     mailFrom: optional(env, 'MAIL_FROM') ?? 'signoff <no-reply@signoff.local>',
     outboxDir: optional(env, 'OUTBOX_DIR') ?? 'data/outbox',
     logLevel,
+    corsOrigins: parseOrigins(optional(env, 'CORS_ORIGINS')),
   };
 }

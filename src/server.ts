@@ -117,6 +117,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       failures: limiter('confirm', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
       emailCodes: limiter('email-code', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
     });
+    // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
+    const failedLogins = {
+      perEmail: limiter('login-email', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+      perIp: limiter('login-ip', { points: 100, windowSeconds: FIFTEEN_MINUTES }),
+    };
     const passwords = new PasswordService(
       dataSource,
       config,
@@ -127,15 +132,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       {
         wrongPasswords: limiter('change-password', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
         resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),
+        failedLoginsPerEmail: failedLogins.perEmail,
       },
       logger,
     );
     const alerts = new SignInAlerts(config, tokens, terminator, passwords, mailer, logger);
-    // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
-    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, {
-      perEmail: limiter('login-email', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
-      perIp: limiter('login-ip', { points: 100, windowSeconds: FIFTEEN_MINUTES }),
-    });
+    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, failedLogins);
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());

@@ -38,7 +38,7 @@ export class PasswordService {
     private readonly terminator: SessionTerminator,
     private readonly tokens: OneTimeTokens,
     private readonly mailer: Mailer,
-    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter },
+    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter; failedLoginsPerEmail: AttemptLimiter },
     private readonly logger: Logger,
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -118,6 +118,8 @@ export class PasswordService {
         await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });
       },
     });
-    await this.limits.wrongPasswords.reset(pending.userId);
+    // Proving control of the mailbox lifts the lockouts that guesses at the old password caused.
+    const user = await this.users.findOneBy({ id: pending.userId });
+    await Promise.all([this.limits.wrongPasswords.reset(pending.userId), user && this.limits.failedLoginsPerEmail.reset(user.email)]);
   }
 }

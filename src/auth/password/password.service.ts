@@ -62,6 +62,8 @@ export class PasswordService {
       client,
       alongside: async (manager) => {
         await manager.getRepository(UserEntity).update({ id: user.id }, { passwordHash, passwordChangedAt: new Date() });
+        // A reset link asked for earlier must not undo the change.
+        await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.PASSWORD_RESET, manager);
       },
     });
     await this.sessions.markConfirmed(viewer.id);
@@ -70,26 +72,28 @@ export class PasswordService {
 
   /**
    * Emails a reset link when the address has an account. The answer and its timing are the
-   * same either way: the email goes out in the background.
+   * same either way: the token and the email are made in the background.
    */
   async requestReset(email: string, client: ClientInfo): Promise<void> {
     const normalized = normalizeEmail(email);
     await this.limits.resetEmails.take(normalized);
     const user = await this.users.findOneBy({ email: normalized });
     if (!user) return;
+    this.sendResetLink(user, client).catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the password reset email'));
+  }
+
+  private async sendResetLink(user: UserEntity, client: ClientInfo): Promise<void> {
     const token = await this.issueResetToken(user.id);
     const device = parseUserAgent(client.userAgent);
-    this.mailer
-      .send(
-        passwordReset({
-          to: user.email,
-          resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
-          expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
-          deviceLabel: device.label,
-          place: describeLocation(locateIp(client.ipAddress)),
-        }),
-      )
-      .catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the password reset email'));
+    await this.mailer.send(
+      passwordReset({
+        to: user.email,
+        resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
+        expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
+        deviceLabel: device.label,
+        place: describeLocation(locateIp(client.ipAddress)),
+      }),
+    );
   }
 
   /** A fresh single-use reset token; earlier ones stop working. */

@@ -46,6 +46,9 @@ export class AccountSecurity1732460000000 implements MigrationInterface {
     await q.query(`
       CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
       FOR EACH ROW EXECUTE FUNCTION audit_events_append_only()`);
+    await q.query(`
+      CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events
+      FOR EACH STATEMENT EXECUTE FUNCTION audit_events_append_only()`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -100,3 +100,26 @@ export async function sql<Row extends Record<string, unknown> = Record<string, u
     await pg.end();
   }
 }
+
+/** Starts a cluster before the suite's tests and disposes it after them; read `url` and `cluster` inside tests. */
+export function clusterPerSuite(options: Parameters<typeof startCluster>[0] = {}): { readonly cluster: TestCluster; readonly url: string } {
+  let cluster: TestCluster | undefined;
+  beforeAll(async () => {
+    cluster = await startCluster(options);
+  });
+  afterAll(async () => {
+    await cluster?.dispose();
+  });
+  const started = (): TestCluster => {
+    if (!cluster) throw new Error('the cluster starts in beforeAll; use it inside tests');
+    return cluster;
+  };
+  return {
+    get cluster() {
+      return started();
+    },
+    get url() {
+      return started().instances[0]!.url;
+    },
+  };
+}

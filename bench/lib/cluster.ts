@@ -1,0 +1,32 @@
+import type { RunningServer } from '../../src/server';
+import { startCluster, type TestCluster } from '../../test/support/server';
+import { waitUntil } from './wait';
+
+export type { TestCluster };
+
+/**
+ * Instances in this process sharing one Postgres schema and one Redis prefix, like replicas
+ * behind a load balancer (test/support/server.ts's cluster, reused as is).
+ */
+export function startBenchCluster(count: number): Promise<TestCluster> {
+  // Revoking needs a recent confirmation; seeded sessions confirm at sign-in, and a slow run must not outlast the window.
+  return startCluster({ backend: 'postgres', count, env: { STEP_UP_WINDOW_SECONDS: '3600' } });
+}
+
+export function wsUrlOf(instance: RunningServer): string {
+  return instance.url.replace(/^http/, 'ws');
+}
+
+export function subscriptionsOn(instances: RunningServer[]): number {
+  return instances.reduce((sum, instance) => sum + instance.services.hub.subscriptionCount(), 0);
+}
+
+/** graphql-ws acknowledges nothing when a subscription starts: wait until the servers hold them all. */
+export function waitForSubscriptions(instances: RunningServer[], expected: number, timeoutMs: number): Promise<void> {
+  return waitUntil(() => subscriptionsOn(instances) >= expected, `${expected} subscriptions to register`, timeoutMs, 10);
+}
+
+/** Loopback source addresses to spread client sockets over, so no single address runs out of ephemeral ports. */
+export function loopbackAddresses(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `127.0.0.${i + 2}`);
+}

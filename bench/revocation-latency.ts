@@ -1,0 +1,139 @@
+import { performance } from 'node:perf_hooks';
+import type { SessionEventHub } from '../src/sessions/session-event-hub';
+import { RevokeSessionDocument } from '../test/generated/graphql';
+import { loopbackAddresses, startBenchCluster, waitForSubscriptions, wsUrlOf } from './lib/cluster';
+import { runFromCommandLine } from './lib/cli';
+import { mapWithConcurrency } from './lib/concurrency';
+import { dataOf, keepAliveAgent, timedGraphql } from './lib/http';
+import { RedisRoundTrip } from './lib/redis-round-trip';
+import { comparedWith, goal, rowOf, type Benchmark, type BenchmarkResult, type RunOptions } from './lib/report';
+import { seedAccounts } from './lib/seed';
+import { TerminationSubscriber } from './lib/subscriber';
+import { within } from './lib/wait';
+
+const SESSIONS_PER_ACCOUNT = 25;
+
+interface Sample {
+  redisRoundTrip: number;
+  publishAfterSend: number;
+  eventAfterPublish: number;
+  mutationRoundTrip: number;
+  eventAfterSend: number;
+  closeAfterSend: number;
+  eventAfterReturn: number;
+  closeAfterReturn: number;
+}
+
+/**
+ * Issue 1's promise across instances: a session revoked through instance A is told and
+ * disconnected on instance B. One revocation at a time, each against a fresh subscriber, with a
+ * raw Redis round trip measured just before it so both see the same machine.
+ */
+async function run({ quick, log = () => undefined }: RunOptions): Promise<BenchmarkResult> {
+  const startedAt = new Date();
+  const measured = quick ? 6 : 500;
+  const warmup = quick ? 2 : 30;
+  const total = measured + warmup;
+
+  const cluster = await startBenchCluster(2);
+  const [a, b] = cluster.instances as [(typeof cluster.instances)[0], (typeof cluster.instances)[0]];
+  const roundTrip = await RedisRoundTrip.open(cluster.config.redisUrl as string, `${cluster.config.redisPrefix}bench:round-trip`);
+  const subscribers: TerminationSubscriber[] = [];
+  try {
+    log(`seeding ${total} sessions to revoke`);
+    const accounts = await seedAccounts(a.services, { accounts: Math.ceil(total / SESSIONS_PER_ACCOUNT), sessionsPerAccount: SESSIONS_PER_ACCOUNT });
+    const targets = accounts.flatMap((account) => account.others.map((victim) => ({ owner: account.owner, victim }))).slice(0, total);
+
+    log(`subscribing ${total} clients to sessionTerminated on instance B`);
+    const addresses = loopbackAddresses(4);
+    subscribers.push(
+      ...(await mapWithConcurrency(targets, 20, async ({ victim }, i) => {
+        const subscriber = await TerminationSubscriber.connect(wsUrlOf(b), victim.token, { localAddress: addresses[i % addresses.length] });
+        subscriber.subscribe();
+        return subscriber;
+      })),
+    );
+    await waitForSubscriptions([b], total, 30_000);
+
+    const publishedAt = stampPublishes(a.services.hub);
+    log(`revoking ${total} sessions one by one on instance A (${warmup} warm-up)`);
+    const samples: Sample[] = [];
+    for (const [i, { owner, victim }] of targets.entries()) {
+      const subscriber = subscribers[i] as TerminationSubscriber;
+      const redisRoundTrip = await roundTrip.sample();
+      const response = await timedGraphql(a.url, RevokeSessionDocument, { id: victim.id }, { token: owner.token });
+      const revoked = dataOf(response).revokeSession.revokedSessionIds;
+      if (revoked.length !== 1 || revoked[0] !== victim.id) throw new Error(`revokeSession ended ${JSON.stringify(revoked)}`);
+      const event = await within(subscriber.terminated.promise, 10_000, 'sessionTerminated');
+      const close = await within(subscriber.closed.promise, 10_000, 'the socket to close');
+      if (event.value.sessionId !== victim.id || event.value.reason !== 'REVOKED') throw new Error(`unexpected event ${JSON.stringify(event.value)}`);
+      if (close.value.code !== 4401) throw new Error(`socket closed with ${close.value.code} ${close.value.reason}`);
+      if (i < warmup) continue;
+      const published = publishedAt.get(victim.id);
+      if (published === undefined) throw new Error('the revocation was never published');
+      samples.push({
+        redisRoundTrip,
+        publishAfterSend: published - response.sentAt,
+        eventAfterPublish: event.at - published,
+        mutationRoundTrip: response.returnedAt - response.sentAt,
+        eventAfterSend: event.at - response.sentAt,
+        closeAfterSend: close.at - response.sentAt,
+        eventAfterReturn: event.at - response.returnedAt,
+        closeAfterReturn: close.at - response.returnedAt,
+      });
+    }
+
+    const column = (key: keyof Sample) => samples.map((sample) => sample[key]);
+    const baseline = rowOf('Redis PUBLISH -> ioredis subscriber', 'ms', column('redisRoundTrip'));
+    const eventAfterSend = comparedWith(rowOf('send -> sessionTerminated received (a)', 'ms', column('eventAfterSend')), baseline);
+    const closeAfterSend = comparedWith(rowOf('send -> socket closed 4401 (b)', 'ms', column('closeAfterSend')), baseline);
+    const rows = [
+      baseline,
+      eventAfterSend,
+      closeAfterSend,
+      comparedWith(rowOf('send -> mutation response', 'ms', column('mutationRoundTrip')), baseline),
+      comparedWith(rowOf('  split: send -> instance A publishes the ending', 'ms', column('publishAfterSend')), baseline),
+      comparedWith(rowOf('  split: A publishes -> sessionTerminated received', 'ms', column('eventAfterPublish')), baseline),
+      comparedWith(rowOf('mutation returned -> sessionTerminated received', 'ms', column('eventAfterReturn')), baseline),
+      comparedWith(rowOf('mutation returned -> socket closed 4401', 'ms', column('closeAfterReturn')), baseline),
+    ];
+    return {
+      name: 'revocation-latency',
+      title: 'Revocation latency across instances (revoke on A, subscriber on B)',
+      quick,
+      startedAt: startedAt.toISOString(),
+      durationSeconds: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
+      parameters: { instances: 2, revocations: measured, warmupRevocations: warmup, sessionsPerAccount: SESSIONS_PER_ACCOUNT + 1 },
+      rows,
+      goals: [
+        goal('p99 of (a) send -> sessionTerminated, over p99 of the Redis round trip', eventAfterSend.ratio?.p99 ?? Number.NaN, '<=', 3, 'x'),
+        goal('p99 of (b) send -> socket closed, over p99 of the Redis round trip', closeAfterSend.ratio?.p99 ?? Number.NaN, '<=', 5, 'x'),
+      ],
+      notes: [
+        'Servers, subscribers and the revoking HTTP client share this process; Postgres and Redis are local.',
+        '"mutation returned -> ..." is negative when the event arrived before the HTTP response.',
+        'The two "split" rows cut (a) where instance A hands the committed ending to the bus (hub.publish, stamped from outside).',
+      ],
+    };
+  } finally {
+    await Promise.all(subscribers.map((subscriber) => subscriber.dispose()));
+    await roundTrip.close();
+    keepAliveAgent.destroy();
+    await cluster.dispose();
+  }
+}
+
+/** Stamps when instance A hands each ending to the bus, by session id: where the database work ends and delivery begins. */
+function stampPublishes(hub: SessionEventHub): Map<string, number> {
+  const stamps = new Map<string, number>();
+  const publish = hub.publish.bind(hub);
+  hub.publish = (event) => {
+    if (event.type === 'SESSIONS_ENDED') for (const id of event.sessionIds) stamps.set(id, performance.now());
+    return publish(event);
+  };
+  return stamps;
+}
+
+export const benchmark: Benchmark = { name: 'revocation-latency', title: 'Revocation latency across instances', run };
+
+if (require.main === module) runFromCommandLine(benchmark);

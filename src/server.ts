@@ -3,7 +3,7 @@ import { createServer as createHttpServer, type IncomingMessage } from 'node:htt
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cors from 'cors';
 import express from 'express';
@@ -207,6 +207,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         ...limits.apolloPlugins,
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
+        // Nothing here is cacheable (per-user data); without this plugin Apollo stops wrapping every field resolver.
+        ApolloServerPluginCacheControlDisabled(),
         { serverWillStart: async () => ({ drainServer: async () => void (await wsHandle.dispose()) }) },
       ],
     });
@@ -228,6 +230,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       '/graphql',
       cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
       express.json({ limit: '64kb' }),
+      (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+        res.set('Cache-Control', 'no-store'); // answers are one person's data
+        next();
+      },
       expressMiddleware(apollo, {
         context: async ({ req }) => ({
           client: clientOf(req),

@@ -1,7 +1,8 @@
-import { EventEmitter, on } from 'node:events';
+import { EventEmitter } from 'node:events';
 import type { Logger } from '../common/logger';
 import type { EventBus } from '../realtime/event-bus';
 import { CloseCode, CloseReason } from '../realtime/close-codes';
+import { listenerStream } from '../realtime/listener-stream';
 import type { SocketRegistry } from '../realtime/socket-registry';
 import { factsFromSnapshot, type SessionBusEvent } from './session-events';
 import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
@@ -105,7 +106,7 @@ export class SessionEventHub {
    * which lets the sockets close.
    */
   terminationStream(sessionId: string): AsyncIterableIterator<SessionTerminatedEvent> {
-    const source = on(this.local, terminatedTopic(sessionId));
+    const source = listenerStream<Delivery>(this.local, terminatedTopic(sessionId), { once: true });
     let handedOut: Delivery | undefined;
     const finish = async (): Promise<IteratorReturnResult<undefined>> => {
       handedOut?.sent();
@@ -118,7 +119,7 @@ export class SessionEventHub {
         if (handedOut) return finish();
         const result = await source.next();
         if (result.done) return { done: true, value: undefined };
-        handedOut = (result.value as [Delivery])[0];
+        handedOut = result.value;
         return { done: false, value: handedOut.event };
       },
       return: finish,
@@ -130,20 +131,6 @@ export class SessionEventHub {
 
   /** Every change to the account's session list, until the consumer stops. */
   changeStream(userId: string): AsyncIterableIterator<SessionsChangedEvent> {
-    const source = on(this.local, changedTopic(userId));
-    return {
-      async next() {
-        const result = await source.next();
-        if (result.done) return { done: true, value: undefined };
-        return { done: false, value: (result.value as [SessionsChangedEvent])[0] };
-      },
-      async return() {
-        await source.return?.();
-        return { done: true, value: undefined };
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    return listenerStream<SessionsChangedEvent>(this.local, changedTopic(userId));
   }
 }

@@ -34,6 +34,7 @@ import { mountAccountPages } from './http/account-pages';
 import { mountExplorer } from './http/explorer';
 import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
+import { createDocumentCache } from './realtime/document-cache';
 import { InProcessEventBus, type EventBus } from './realtime/event-bus';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
@@ -165,10 +166,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const httpServer = createHttpServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
 
+    const documents = createDocumentCache(schema, limits.validate);
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
-        validate: limits.validate,
         onConnect: async (ctx) => {
           const token = bearerToken(ctx.connectionParams?.authorization);
           const session = await sessions.authenticate(token);
@@ -184,6 +185,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
             return false;
           }
           return true;
+        },
+        // Parsed and validated (with the query limits) once per distinct document, not once per socket.
+        onSubscribe: (_ctx, _id, payload) => {
+          const document = documents(payload.query);
+          if (!('kind' in document)) return [...document];
+          return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         // The token is checked again for every operation, as on HTTP.
         context: async (ctx): Promise<SubscriptionContext> => ({

@@ -1,6 +1,6 @@
 import { LoginDocument, MeDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
-import { dataOf, errorCodes, graphql, tryConnect, type GraphqlResponse } from '../support/client';
+import { dataOf, errorCodes, graphql, LiveConnection, tryConnect, type GraphqlResponse } from '../support/client';
 import { clusterPerSuite } from '../support/server';
 
 /** Nothing internal may reach a client: no stack, no SQL, no driver or file names. */
@@ -83,6 +83,26 @@ describe('bad input gets a clear error with its code', () => {
     expect(errorCodes(response)).toContain('BAD_USER_INPUT');
     expect(new Set(errorCodes(response))).toEqual(new Set(['BAD_USER_INPUT']));
     expect(JSON.stringify(response.errors)).toMatch(/alias/i);
+  });
+
+  it('over WebSocket, malformed, unknown or greedy subscriptions get BAD_USER_INPUT and the socket stays usable', async () => {
+    const { token } = dataOf(await graphql(suite.url, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } })).register;
+    const connection = await LiveConnection.open(suite.url, token);
+    const errorsOf = (query: string) =>
+      new Promise<unknown[]>((resolve) => {
+        connection.client.subscribe({ query }, { next: () => undefined, error: (errors) => resolve(errors as unknown[]), complete: () => resolve([]) });
+      });
+    try {
+      const greedy = `subscription { ${Array.from({ length: 40 }, (_, i) => `a${i}: sessionsChanged { kind }`).join(' ')} }`;
+      for (const query of ['subscription { sessionsChanged { kind ', 'subscription { sessionsChanged { nope } }', greedy, greedy]) {
+        const errors = await errorsOf(query);
+        expect(errors.length).toBeGreaterThan(0);
+        expect(new Set(errors.map((e) => (e as { extensions?: { code?: string } }).extensions?.code))).toEqual(new Set(['BAD_USER_INPUT']));
+      }
+      expect(connection.closedAt).toBeUndefined();
+    } finally {
+      await connection.dispose();
+    }
   });
 
   it('a wrong variable type is BAD_USER_INPUT', async () => {

@@ -12,18 +12,13 @@ import {
 } from '../generated/graphql';
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type EventQueue } from '../support/client';
-import { linkParam, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type EventQueue, graphqlErrors } from '../support/client';
+import { linkParam, startSecurityCluster, type SecurityCluster, PUBLIC_URL } from '../support/security-cluster';
 import type { ReceivedMail } from '../support/smtp';
 import { sql, waitForSubscribers } from '../support/server';
 
-const PUBLIC_URL = 'https://accounts.example.test';
 const NEW_PASSWORD = 'a brand new passphrase';
 
-/** GraphQL errors a subscription received; the close of its socket (reported as an error by graphql-ws) is not one. */
-function graphqlErrors(errors: unknown[]): unknown[] {
-  return errors.filter((error) => !(typeof error === 'object' && error !== null && 'code' in error && 'reason' in error));
-}
 
 describe('changing and resetting the password', () => {
   let env: SecurityCluster;

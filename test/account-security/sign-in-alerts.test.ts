@@ -10,20 +10,15 @@ import {
   SessionsDocument,
 } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type TestDevice } from '../support/client';
-import { linkParam, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type TestDevice, graphqlErrors } from '../support/client';
+import { linkParam, startSecurityCluster, type SecurityCluster, PUBLIC_URL } from '../support/security-cluster';
 import type { ReceivedMail } from '../support/smtp';
 import { sql, waitForSubscribers } from '../support/server';
 
-const PUBLIC_URL = 'https://accounts.example.test';
 const GB_IP = '81.2.69.142';
 const US_IP = '8.8.8.8';
 const DE_IP = '5.9.0.1';
 
-/** GraphQL errors a subscription received; the close of its socket (reported as an error by graphql-ws) is not one. */
-function graphqlErrors(errors: unknown[]): unknown[] {
-  return errors.filter((error) => !(typeof error === 'object' && error !== null && 'code' in error && 'reason' in error));
-}
 
 describe('new sign-in alerts and "this wasn\'t me"', () => {
   let env: SecurityCluster;

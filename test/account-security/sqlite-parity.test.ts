@@ -1,15 +1,11 @@
 import { DataSource } from 'typeorm';
 import { AuditLogDocument, LoginDocument, LogoutDocument, MeDocument, OnSessionTerminatedDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection } from '../support/client';
+import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, graphqlErrors } from '../support/client';
 import { startCluster, waitForSubscribers, type TestCluster } from '../support/server';
 
 /** The embedded default (SQLite, in-process events) behaves as the Postgres + Redis deployment does. */
 
-/** GraphQL errors a subscription received; the close of its socket (reported as an error by graphql-ws) is not one. */
-function graphqlErrors(errors: unknown[]): unknown[] {
-  return errors.filter((error) => !(typeof error === 'object' && error !== null && 'code' in error && 'reason' in error));
-}
 
 describe('account security on the embedded SQLite store', () => {
   let cluster: TestCluster;

@@ -225,3 +225,8 @@ export function tryConnect(url: string, authorization: string | undefined, devic
     'the server to answer connection_init',
   );
 }
+
+/** GraphQL errors a subscription received; the close of its socket (reported as an error by graphql-ws) is not one. */
+export function graphqlErrors(errors: unknown[]): unknown[] {
+  return errors.filter((error) => !(typeof error === 'object' && error !== null && 'code' in error && 'reason' in error));
+}

@@ -1,6 +1,9 @@
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from './smtp';
 import { startCluster, type TestCluster } from './server';
 
+/** What emails link to in these clusters: a host that is clearly not this server's. */
+export const PUBLIC_URL = 'https://accounts.example.test';
+
 export interface SecurityCluster {
   cluster: TestCluster;
   smtp: TestSmtpServer;
@@ -11,7 +14,7 @@ export interface SecurityCluster {
 /** One instance on Postgres + Redis whose email goes to a real SMTP server the test reads. */
 export async function startSecurityCluster(env: Record<string, string> = {}): Promise<SecurityCluster> {
   const smtp = await startSmtpServer();
-  const cluster = await startCluster({ env: { SMTP_URL: smtp.url, PUBLIC_URL: 'https://accounts.example.test', ...env } });
+  const cluster = await startCluster({ env: { SMTP_URL: smtp.url, PUBLIC_URL, ...env } });
   return {
     cluster,
     smtp,

@@ -24,7 +24,10 @@ export class AttemptLimiter {
       duration: policy.windowSeconds,
       blockDuration: policy.blockSeconds ?? policy.windowSeconds,
     };
-    this.limiter = redis ? new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, ...options }) : new RateLimiterMemory(options);
+    this.limiter = redis
+      ? // While Redis is unreachable, each instance counts on its own instead of failing every sign-in.
+        new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, insuranceLimiter: new RateLimiterMemory(options), ...options })
+      : new RateLimiterMemory(options);
   }
 
   /** Throws RATE_LIMITED when the key has no attempts left. */

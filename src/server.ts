@@ -30,6 +30,7 @@ import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { openDatabase } from './db/data-source';
 import { createMailer } from './mail/mailer';
+import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
 import { mountExplorer } from './http/explorer';
 import { createClientAddressResolver } from './devices/client-address';
@@ -113,7 +114,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const sessions = new SessionService(dataSource, config, hub);
     const terminator = new SessionTerminator(dataSource, hub, auditLog, logger);
     const tokens = new OneTimeTokens(dataSource);
-    const twoFactor = new TwoFactor(dataSource, tokens, auditLog);
+    const notices = new SecurityNotices(mailer, logger);
+    const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices);
     const stepUp = new StepUp(dataSource, config, sessions, tokens, twoFactor, auditLog, mailer, {
       failures: limiter('confirm', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
       emailCodes: limiter('email-code', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
@@ -130,6 +132,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       terminator,
       tokens,
       mailer,
+      notices,
       {
         wrongPasswords: limiter('change-password', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
         resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),

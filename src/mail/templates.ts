@@ -33,6 +33,19 @@ export interface ConfirmationCodeInput {
   place: string | null;
 }
 
+/** A change to how the account is protected, told to its owner after the fact. */
+export type SecurityChange = 'PASSWORD_CHANGED' | 'TWO_FACTOR_ENABLED' | 'TWO_FACTOR_DISABLED';
+
+export interface SecurityChangeInput {
+  to: string;
+  change: SecurityChange;
+  /** The device that made the change. */
+  deviceLabel: string;
+  place: string | null;
+  ipAddress: string;
+  at: Date;
+}
+
 export interface PasswordResetInput {
   to: string;
   resetUrl: string;
@@ -167,6 +180,53 @@ export function passwordReset(input: PasswordResetInput): MailMessage {
   ]);
 
   return { to: input.to, subject: 'Reset your password', text, html };
+}
+
+const CHANGE_WORDING: Record<SecurityChange, { subject: string; done: string; ifNotYou: string }> = {
+  PASSWORD_CHANGED: {
+    subject: 'Your password was changed',
+    done: 'The password of your account was changed',
+    ifNotYou: 'someone else has access to your account: ask for a password reset on our site at once, which signs every device out',
+  },
+  TWO_FACTOR_ENABLED: {
+    subject: 'Two-factor authentication was turned on',
+    done: 'Two-factor authentication was turned on for your account',
+    ifNotYou: 'someone else has access to your account and may have locked you out: contact support from our site',
+  },
+  TWO_FACTOR_DISABLED: {
+    subject: 'Two-factor authentication was turned off',
+    done: 'Two-factor authentication was turned off for your account',
+    ifNotYou: 'someone else has access to your account: ask for a password reset on our site at once, then turn two-factor back on',
+  },
+};
+
+/** "Your password was changed from Chrome on Windows, Berlin, at ...": no link, so it cannot be used for phishing. */
+export function securityChange(input: SecurityChangeInput): MailMessage {
+  const wording = CHANGE_WORDING[input.change];
+  const from = requestedFrom(input.deviceLabel, input.place);
+  const when = formatUtc(input.at);
+  const text = [
+    `${wording.done} (${input.to}) from ${from}, IP address ${shown(input.ipAddress)}, on ${when}.`,
+    '',
+    'If this was you, there is nothing to do.',
+    '',
+    `If it wasn't you, ${wording.ifNotYou}.`,
+    '',
+    'This email has no link on purpose: go to our site yourself. We never ask for your password or a code by email.',
+  ].join('\n');
+  const html = layout(wording.subject, [
+    `<p>${esc(wording.done)} <strong>${esc(input.to)}</strong>.</p>`,
+    '<table role="presentation" style="border-collapse: collapse; margin: 16px 0;">',
+    row('Device', esc(shown(input.deviceLabel))),
+    row('Place', esc(input.place ? shown(input.place) : 'unknown')),
+    row('IP address', esc(shown(input.ipAddress))),
+    row('Time', esc(when)),
+    '</table>',
+    '<p><strong>If this was you</strong>, there is nothing to do.</p>',
+    `<p><strong>If it wasn't you</strong>, ${esc(wording.ifNotYou)}.</p>`,
+    '<p style="color: #666; font-size: 13px;">This email has no link on purpose: go to our site yourself. We never ask for your password or a code by email.</p>',
+  ]);
+  return { to: input.to, subject: wording.subject, text, html };
 }
 
 function esc(value: string): string {

@@ -7,6 +7,7 @@ import type { Config } from '../../config/config';
 import { parseUserAgent } from '../../devices/device';
 import { describeLocation, locateIp } from '../../devices/location';
 import type { Mailer } from '../../mail/mailer';
+import type { SecurityNotices } from '../../mail/security-notices';
 import { passwordReset, publicLink } from '../../mail/templates';
 import { TerminationReason, type SessionEntity } from '../../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../../sessions/session.service';
@@ -38,6 +39,7 @@ export class PasswordService {
     private readonly terminator: SessionTerminator,
     private readonly tokens: OneTimeTokens,
     private readonly mailer: Mailer,
+    private readonly notices: SecurityNotices,
     private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter; failedLoginsPerEmail: AttemptLimiter },
     private readonly logger: Logger,
   ) {
@@ -67,6 +69,7 @@ export class PasswordService {
       },
     });
     await this.sessions.markConfirmed(viewer.id);
+    this.notices.send(user.email, 'PASSWORD_CHANGED', client, viewer.deviceLabel);
     return sessionIds;
   }
 

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
 import type { AuditLog, AuditOrigin } from '../../audit/audit-log';
 import { BadUserInputError, InvalidConfirmationError } from '../../common/errors';
+import type { SecurityNotices } from '../../mail/security-notices';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
 import type { OneTimeTokens } from '../one-time-tokens';
 import { UserEntity } from '../user.entity';
@@ -16,6 +17,7 @@ export class TwoFactor {
     private readonly dataSource: DataSource,
     private readonly tokens: OneTimeTokens,
     private readonly auditLog: AuditLog,
+    private readonly notices: SecurityNotices,
   ) {
     this.users = dataSource.getRepository(UserEntity);
   }
@@ -50,6 +52,7 @@ export class TwoFactor {
       }
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_ENABLED, origin }, manager);
     });
+    if (origin.client) this.notices.send(user.email, 'TWO_FACTOR_ENABLED', origin.client, origin.actor?.deviceLabel);
     return codes;
   }
 
@@ -62,6 +65,7 @@ export class TwoFactor {
       await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.RECOVERY_CODE, manager);
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_DISABLED, origin }, manager);
     });
+    if (origin.client) this.notices.send(user.email, 'TWO_FACTOR_DISABLED', origin.client, origin.actor?.deviceLabel);
   }
 
   /**

@@ -1,0 +1,33 @@
+import type { Logger } from '../common/logger';
+import { parseUserAgent } from '../devices/device';
+import { describeLocation, locateIp } from '../devices/location';
+import type { ClientInfo } from '../sessions/session.service';
+import type { Mailer } from './mailer';
+import { securityChange, type SecurityChange } from './templates';
+
+/**
+ * Tells the owner, after the fact, that the account's protection changed (password, two-factor),
+ * from which device and place: if it was not them, they learn it from this email first.
+ */
+export class SecurityNotices {
+  constructor(
+    private readonly mailer: Mailer,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Sends in the background: the change has happened, the email must not hold up the answer. */
+  send(to: string, change: SecurityChange, client: ClientInfo, deviceLabel?: string): void {
+    this.mailer
+      .send(
+        securityChange({
+          to,
+          change,
+          deviceLabel: deviceLabel ?? parseUserAgent(client.userAgent).label,
+          place: describeLocation(locateIp(client.ipAddress)),
+          ipAddress: client.ipAddress,
+          at: new Date(),
+        }),
+      )
+      .catch((err: unknown) => this.logger.error({ err, change }, 'could not send the security notice'));
+  }
+}

@@ -46,7 +46,7 @@ export class SignInAlerts {
       newSignInAlert({
         to: user.email,
         deviceLabel: session.deviceLabel,
-        place: describeLocation(session),
+        place: describeLocation(session.place),
         ipAddress: session.ipAddress,
         at: session.createdAt,
         reportUrl: publicLink(this.config.publicUrl, '/report-sign-in', { token }),

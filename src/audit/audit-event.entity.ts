@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { PlaceColumns } from '../devices/place.columns';
 
 export enum AuditEventType {
   LOGIN = 'LOGIN',
@@ -38,17 +39,8 @@ export class AuditEventEntity {
   @Column({ name: 'ip_address', type: 'varchar', length: 45 })
   ipAddress: string;
 
-  @Column({ name: 'country_code', type: 'varchar', length: 2, nullable: true })
-  countryCode: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  country: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  region: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  city: string | null;
+  @Column(() => PlaceColumns, { prefix: false })
+  place: PlaceColumns;
 
   @Column({ name: 'device_label', type: 'varchar', length: 255 })
   deviceLabel: string;

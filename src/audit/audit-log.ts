@@ -51,7 +51,7 @@ export class AuditLog {
       at: record.at ?? new Date(),
       actorSessionId: actor?.id ?? null,
       ipAddress,
-      ...locateIp(ipAddress),
+      place: locateIp(ipAddress),
       deviceLabel,
       targetSessionIds: record.targetSessionIds ?? [],
     });

@@ -72,7 +72,7 @@ export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
     at: entity.at,
     actorSessionId: entity.actorSessionId,
     ipAddress: entity.ipAddress,
-    location: toLocation(entity),
+    location: toLocation(entity.place),
     deviceLabel: entity.deviceLabel,
     targetSessionIds: entity.targetSessionIds,
   });

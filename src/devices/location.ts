@@ -37,3 +37,8 @@ export function describeLocation(location: GeoLocation): string | null {
   const parts = [location.city, location.country].filter((part): part is string => Boolean(part));
   return parts.length ? parts.join(', ') : null;
 }
+
+/** "Berlin, Germany" for an IP address, or null when it has no known place. */
+export function describeIpPlace(ip: string): string | null {
+  return describeLocation(locateIp(ip));
+}

@@ -1,6 +1,6 @@
 import type { Logger } from '../common/logger';
 import { parseUserAgent } from '../devices/device';
-import { describeLocation, locateIp } from '../devices/location';
+import { describeIpPlace } from '../devices/location';
 import type { ClientInfo } from '../sessions/session.service';
 import type { Mailer } from './mailer';
 import { securityChange, type SecurityChange } from './templates';
@@ -23,7 +23,7 @@ export class SecurityNotices {
           to,
           change,
           deviceLabel: deviceLabel ?? parseUserAgent(client.userAgent).label,
-          place: describeLocation(locateIp(client.ipAddress)),
+          place: describeIpPlace(client.ipAddress),
           ipAddress: client.ipAddress,
           at: new Date(),
         }),

@@ -10,10 +10,7 @@ export type SessionFacts = Pick<
   | 'deviceModel'
   | 'deviceLabel'
   | 'ipAddress'
-  | 'countryCode'
-  | 'country'
-  | 'region'
-  | 'city'
+  | 'place'
   | 'flags'
   | 'createdAt'
   | 'lastActiveAt'
@@ -49,10 +46,7 @@ export function snapshotOf(session: SessionFacts): SessionSnapshot {
     deviceModel: session.deviceModel,
     deviceLabel: session.deviceLabel,
     ipAddress: session.ipAddress,
-    countryCode: session.countryCode,
-    country: session.country,
-    region: session.region,
-    city: session.city,
+    place: { ...session.place },
     flags: session.flags,
     createdAt: session.createdAt.toISOString(),
     lastActiveAt: session.lastActiveAt.toISOString(),

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { PlaceColumns } from '../devices/place.columns';
 import { DeviceType } from '../devices/device';
 
 export enum TerminationReason {
@@ -53,17 +54,8 @@ export class SessionEntity {
   @Column({ name: 'ip_address', type: 'varchar', length: 45 })
   ipAddress: string;
 
-  @Column({ name: 'country_code', type: 'varchar', length: 2, nullable: true })
-  countryCode: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  country: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  region: string | null;
-
-  @Column({ type: 'varchar', length: 128, nullable: true })
-  city: string | null;
+  @Column(() => PlaceColumns, { prefix: false })
+  place: PlaceColumns;
 
   @Column({ type: 'simple-array' })
   flags: SessionFlag[];

@@ -49,7 +49,7 @@ export class SessionService {
       deviceModel: device.model,
       deviceLabel: device.label,
       ipAddress: client.ipAddress,
-      ...location,
+      place: location,
       flags: await this.unfamiliarity(userId, device.label, location.countryCode),
       createdAt: now,
       lastActiveAt: now,
@@ -70,7 +70,7 @@ export class SessionService {
     if (earlier === 0) return [];
     const flags: SessionFlag[] = [];
     if (!(await this.sessions.exists({ where: { userId, deviceLabel } }))) flags.push(SessionFlag.NEW_DEVICE);
-    if (countryCode && !(await this.sessions.exists({ where: { userId, countryCode } }))) flags.push(SessionFlag.NEW_LOCATION);
+    if (countryCode && !(await this.sessions.exists({ where: { userId, place: { countryCode } } }))) flags.push(SessionFlag.NEW_LOCATION);
     return flags;
   }
 

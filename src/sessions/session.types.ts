@@ -108,7 +108,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
       label: facts.deviceLabel,
     }),
     ipAddress: facts.ipAddress,
-    location: toLocation(facts),
+    location: toLocation(facts.place),
     createdAt: facts.createdAt,
     lastActiveAt: facts.lastActiveAt,
     expiresAt: facts.expiresAt,

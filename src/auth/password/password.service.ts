@@ -5,7 +5,7 @@ import type { AttemptLimiter } from '../../common/rate-limit';
 import { newOpaqueToken } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { parseUserAgent } from '../../devices/device';
-import { describeLocation, locateIp } from '../../devices/location';
+import { describeIpPlace } from '../../devices/location';
 import type { Mailer } from '../../mail/mailer';
 import type { SecurityNotices } from '../../mail/security-notices';
 import { passwordReset, publicLink } from '../../mail/templates';
@@ -94,7 +94,7 @@ export class PasswordService {
         resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
         expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
         deviceLabel: device.label,
-        place: describeLocation(locateIp(client.ipAddress)),
+        place: describeIpPlace(client.ipAddress),
       }),
     );
   }

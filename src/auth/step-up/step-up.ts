@@ -5,7 +5,7 @@ import { BadUserInputError, InvalidConfirmationError, StepUpRequiredError, Unaut
 import type { AttemptLimiter } from '../../common/rate-limit';
 import { newNumericCode } from '../../common/secrets';
 import type { Config } from '../../config/config';
-import { describeLocation, locateIp } from '../../devices/location';
+import { describeIpPlace } from '../../devices/location';
 import type { Mailer } from '../../mail/mailer';
 import { confirmationCode } from '../../mail/templates';
 import type { SessionEntity } from '../../sessions/session.entity';
@@ -100,7 +100,7 @@ export class StepUp {
         code,
         expiresInMinutes: EMAIL_CODE_TTL_MINUTES,
         deviceLabel: viewer.deviceLabel,
-        place: describeLocation(locateIp(client.ipAddress)),
+        place: describeIpPlace(client.ipAddress),
       }),
     );
   }

@@ -15,7 +15,7 @@ import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../suppo
 import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type EventQueue, graphqlErrors } from '../support/client';
 import { linkParam, startSecurityCluster, type SecurityCluster, PUBLIC_URL } from '../support/security-cluster';
 import type { ReceivedMail } from '../support/smtp';
-import { sql, waitForSubscribers } from '../support/server';
+import { sql, waitForSubscribers, closeConnections } from '../support/server';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
@@ -23,19 +23,13 @@ const NEW_PASSWORD = 'a brand new passphrase';
 describe('changing and resetting the password', () => {
   let env: SecurityCluster;
   let url: string;
-  let open: LiveConnection[] = [];
+  const open: LiveConnection[] = [];
 
   beforeAll(async () => {
     env = await startSecurityCluster();
     url = env.url;
   });
-  afterEach(async () => {
-    await Promise.all(open.map((connection) => connection.dispose()));
-    open = [];
-    // Every subscription gone, so the next test's waitForSubscribers counts only its own.
-    const hub = env.cluster.instances[0]!.services.hub;
-    for (let i = 0; i < 200 && hub.subscriptionCount() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  });
+  afterEach(() => closeConnections(env.cluster, open.splice(0)));
   afterAll(() => env.dispose());
 
   /** Opens a socket for each sign-in with a sessionTerminated subscription, once the server holds them all. */

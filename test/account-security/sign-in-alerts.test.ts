@@ -13,7 +13,7 @@ import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../suppo
 import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type TestDevice, graphqlErrors } from '../support/client';
 import { linkParam, startSecurityCluster, type SecurityCluster, PUBLIC_URL } from '../support/security-cluster';
 import type { ReceivedMail } from '../support/smtp';
-import { sql, waitForSubscribers } from '../support/server';
+import { sql, waitForSubscribers, closeConnections } from '../support/server';
 
 const GB_IP = '81.2.69.142';
 const US_IP = '8.8.8.8';
@@ -23,19 +23,14 @@ const DE_IP = '5.9.0.1';
 describe('new sign-in alerts and "this wasn\'t me"', () => {
   let env: SecurityCluster;
   let url: string;
-  let open: LiveConnection[] = [];
+  const open: LiveConnection[] = [];
 
   beforeAll(async () => {
     // Behind a load balancer on loopback, so a test can sign in "from" a public address.
     env = await startSecurityCluster({ TRUST_PROXY: 'loopback' });
     url = env.url;
   });
-  afterEach(async () => {
-    await Promise.all(open.map((connection) => connection.dispose()));
-    open = [];
-    const hub = env.cluster.instances[0]!.services.hub;
-    for (let i = 0; i < 200 && hub.subscriptionCount() > 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-  });
+  afterEach(() => closeConnections(env.cluster, open.splice(0)));
   afterAll(() => env.dispose());
 
   async function login(email: string, device: TestDevice, forwardedFor?: string) {

@@ -84,6 +84,17 @@ export async function waitForSubscribers(cluster: TestCluster, atLeast: number):
   }
 }
 
+/**
+ * Disposes a test's connections and waits until the cluster holds no subscription, so that the
+ * next test's waitForSubscribers counts only its own.
+ */
+export async function closeConnections(cluster: TestCluster, connections: { dispose(): Promise<void> }[]): Promise<void> {
+  await Promise.all(connections.map((connection) => connection.dispose()));
+  const deadline = Date.now() + 2000;
+  const remaining = () => cluster.instances.reduce((sum, instance) => sum + instance.services.hub.subscriptionCount(), 0);
+  while (remaining() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 /** Runs SQL directly on a Postgres cluster's schema: for asserting rows and arranging states the API cannot reach. */
 export async function sql<Row extends Record<string, unknown> = Record<string, unknown>>(
   cluster: TestCluster,

@@ -56,7 +56,3 @@ export async function openDatabase(config: Config): Promise<DataSource> {
   await dataSource.runMigrations();
   return dataSource;
 }
-
-export function isPostgres(dataSource: DataSource): boolean {
-  return dataSource.options.type === 'postgres';
-}

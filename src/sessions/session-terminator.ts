@@ -2,8 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log';
 import type { Logger } from '../common/logger';
-import { isPostgres } from '../db/data-source';
-import { SessionEntity, TerminationReason } from './session.entity';
+import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
 import type { ClientInfo } from './session.service';
@@ -61,16 +60,7 @@ export class SessionTerminator {
 
   async end(request: TerminationRequest, now = new Date()): Promise<TerminationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager) => {
-      const sessionIds = await this.lockLiveTargets(manager, request, now);
-      if (sessionIds.length > 0) {
-        await manager
-          .createQueryBuilder()
-          .update(SessionEntity)
-          .set({ revokedAt: now, revokeReason: request.reason, revokedBySessionId: request.actor?.id ?? null })
-          .whereInIds(sessionIds)
-          .andWhere('revoked_at IS NULL')
-          .execute();
-      }
+      const sessionIds = await this.endLiveTargets(manager, request, now);
       await request.alongside?.(manager);
       if (sessionIds.length > 0 || ALWAYS_AUDITED.has(request.reason)) {
         await this.auditLog.record(
@@ -91,24 +81,34 @@ export class SessionTerminator {
   }
 
   /**
-   * Selects the live targets, locking them on Postgres so that two instances ending the same
-   * session at once announce it only once (the loser finds it already ended).
+   * Marks the live targets ended in one statement and returns their ids. The row locks the UPDATE
+   * takes make two instances ending the same session at once serialize: the second re-checks
+   * `revoked_at IS NULL`, finds nothing, and announces nothing.
    */
-  private async lockLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<string[]> {
+  private async endLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<string[]> {
     const { target } = request;
     if ('sessionIds' in target && target.sessionIds.length === 0) return [];
-    const query = manager
-      .createQueryBuilder(SessionEntity, 's')
-      .select('s.id', 'id')
-      .where('s.user_id = :userId', { userId: request.userId })
-      .andWhere('s.revoked_at IS NULL');
+    const conditions = ['user_id = :userId', 'revoked_at IS NULL'];
     // Expiry ends sessions past expiresAt; every other path ends only live ones.
-    if (request.reason !== TerminationReason.EXPIRED) query.andWhere('s.expires_at > :now', { now });
-    if ('sessionIds' in target) query.andWhere('s.id IN (:...ids)', { ids: target.sessionIds });
-    else if (target.allExcept) query.andWhere('s.id <> :except', { except: target.allExcept });
-    if (isPostgres(this.dataSource)) query.setLock('pessimistic_write');
-    const rows = await query.getRawMany<{ id: string }>();
-    return rows.map((row) => row.id);
+    if (request.reason !== TerminationReason.EXPIRED) conditions.push('expires_at > :now');
+    if ('sessionIds' in target) conditions.push('id IN (:...ids)');
+    else if (target.allExcept) conditions.push('id <> :except');
+    const [sql, parameters] = this.dataSource.driver.escapeQueryWithParameters(
+      `UPDATE sessions SET revoked_at = :now, revoke_reason = :reason, revoked_by_session_id = :actor
+       WHERE ${conditions.join(' AND ')} RETURNING id`,
+      {
+        userId: request.userId,
+        now,
+        reason: request.reason,
+        actor: request.actor?.id ?? null,
+        ids: 'sessionIds' in target ? target.sessionIds : [],
+        except: 'allExcept' in target ? target.allExcept : null,
+      },
+      {},
+    );
+    // Both drivers run UPDATE ... RETURNING (SQLite >= 3.35); the structured result carries the rows either way.
+    const result = await (manager.queryRunner as NonNullable<EntityManager['queryRunner']>).query(sql, parameters, true);
+    return (result.records as { id: string }[]).map((row) => row.id);
   }
 
   private async announce(request: TerminationRequest, outcome: TerminationOutcome): Promise<void> {

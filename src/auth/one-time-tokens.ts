@@ -84,10 +84,6 @@ export class OneTimeTokens {
     const repository = manager ? manager.getRepository(OneTimeTokenEntity) : this.tokens;
     await repository.update({ userId, purpose, usedAt: IsNull() }, { usedAt: new Date() });
   }
-
-  countUnused(userId: string, purpose: OneTimeTokenPurpose): Promise<number> {
-    return this.tokens.count({ where: { userId, purpose, usedAt: IsNull() } });
-  }
 }
 
 /**

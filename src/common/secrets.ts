@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 
 /** 256 random bits, URL-safe; `prefix` tells a leaked secret's kind at a glance (and to secret scanners). */
 export function newOpaqueToken(prefix: string): string {
@@ -8,12 +8,6 @@ export function newOpaqueToken(prefix: string): string {
 /** Tokens are stored only as this hash: a database leak yields no usable token. */
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
-export function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'hex');
-  const right = Buffer.from(b, 'hex');
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /** A short numeric code for people to type (email confirmation). */

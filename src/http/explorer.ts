@@ -62,11 +62,14 @@ function wantsPage(req: Request): boolean {
 
 /** GET /graphql from a browser opens GraphiQL; API requests pass through to the GraphQL handler. */
 export function mountExplorer(app: Express): void {
+  // Resolved once here, not per request.
+  const files = new Map(
+    Object.entries(ASSETS).map(([name, asset]) => [name, { type: asset.type, path: join(dirname(require.resolve(`${asset.pkg}/package.json`)), asset.file) }]),
+  );
   app.get('/explorer/:asset', (req, res, next) => {
-    const asset = ASSETS[req.params.asset ?? ''];
-    if (!asset) return next();
-    const root = dirname(require.resolve(`${asset.pkg}/package.json`));
-    res.type(asset.type).set('Cache-Control', 'public, max-age=86400').sendFile(join(root, asset.file));
+    const file = files.get(req.params.asset ?? '');
+    if (!file) return next();
+    res.type(file.type).set('Cache-Control', 'public, max-age=86400').sendFile(file.path);
   });
   app.get('/graphql', (req, res, next) => {
     if (!wantsPage(req)) return next();

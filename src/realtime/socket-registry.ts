@@ -18,10 +18,6 @@ export class SocketRegistry {
     });
   }
 
-  has(sessionId: string): boolean {
-    return this.bySession.has(sessionId);
-  }
-
   /** Sessions with at least one open socket here. */
   sessionIds(): string[] {
     return [...this.bySession.keys()];

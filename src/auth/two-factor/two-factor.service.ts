@@ -88,8 +88,4 @@ export class TwoFactor {
       .execute();
     return Boolean(claimed.affected);
   }
-
-  remainingRecoveryCodes(userId: string): Promise<number> {
-    return this.tokens.countUnused(userId, OneTimeTokenPurpose.RECOVERY_CODE);
-  }
 }

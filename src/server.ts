@@ -28,6 +28,7 @@ import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
 import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
+import { DatabaseClock } from './db/clock';
 import { openDatabase } from './db/data-source';
 import { createMailer } from './mail/mailer';
 import { SecurityNotices } from './mail/security-notices';
@@ -56,7 +57,11 @@ export interface RunningServer {
   dispose(): Promise<void>;
 }
 
+/** How often each instance re-measures its offset to the database clock. */
+const CLOCK_REFRESH_SECONDS = 60;
+
 export interface Services {
+  clock: DatabaseClock;
   sessions: SessionService;
   terminator: SessionTerminator;
   auth: AuthService;
@@ -84,6 +89,10 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   try {
     const dataSource = await openDatabase(config);
     cleanups.push(() => dataSource.destroy());
+    const clock = new DatabaseClock(dataSource);
+    await clock.sync();
+    clock.start(CLOCK_REFRESH_SECONDS, (err) => logger.warn({ err }, 'could not measure the database clock; keeping the last offset'));
+    cleanups.push(() => clock.stop());
 
     let redis: Redis | undefined;
     let bus: EventBus<SessionBusEvent>;
@@ -110,9 +119,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const mailer = createMailer(config, logger);
     cleanups.push(() => mailer.close());
 
-    const auditLog = new AuditLog(dataSource);
-    const sessions = new SessionService(dataSource, config, hub);
-    const terminator = new SessionTerminator(dataSource, hub, auditLog, logger);
+    const auditLog = new AuditLog(dataSource, clock);
+    const sessions = new SessionService(dataSource, config, hub, clock);
+    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger);
     const tokens = new OneTimeTokens(dataSource);
     const notices = new SecurityNotices(mailer, logger);
     const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices);
@@ -142,7 +151,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     );
     const alerts = new SignInAlerts(config, tokens, terminator, passwords, mailer, logger);
     const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, failedLogins);
-    const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, logger);
+    const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
 
@@ -261,7 +270,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { sessions, terminator, auth, auditLog, hub, sockets, sweeper },
+      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper },
       dispose,
     };
   } catch (err) {

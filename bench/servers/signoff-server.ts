@@ -13,6 +13,7 @@ async function main(): Promise<void> {
     { url: server.url, port: server.port },
     {
       seed: (args: { accounts: number; sessionsPerAccount: number; concurrency?: number }) => seedAccounts(services, args),
+      sweep: () => services.sweeper.sweep(),
       counts: () => ({ subscriptions: services.hub.subscriptionCount(), sockets: services.sockets.size }),
     },
     () => server.dispose(),

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
 import { BadUserInputError } from '../common/errors';
+import type { DatabaseClock } from '../db/clock';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
 import type { SessionFacts } from '../sessions/session-events';
@@ -34,7 +35,10 @@ export const AUDIT_PAGE_MAX = 100;
 export class AuditLog {
   private readonly events: Repository<AuditEventEntity>;
 
-  constructor(dataSource: DataSource) {
+  constructor(
+    dataSource: DataSource,
+    private readonly clock: DatabaseClock,
+  ) {
     this.events = dataSource.getRepository(AuditEventEntity);
   }
 
@@ -48,7 +52,7 @@ export class AuditLog {
       id: randomUUID(),
       userId: record.userId,
       type: record.type,
-      at: record.at ?? new Date(),
+      at: record.at ?? this.clock.now(),
       actorSessionId: actor?.id ?? null,
       ipAddress,
       place: locateIp(ipAddress),

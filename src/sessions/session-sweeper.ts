@@ -1,4 +1,5 @@
 import { In, IsNull, LessThanOrEqual, Not, type DataSource, type Repository } from 'typeorm';
+import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
 import type { SocketRegistry } from '../realtime/socket-registry';
 import { SessionEntity, TerminationReason } from './session.entity';
@@ -24,6 +25,7 @@ export class SessionSweeper {
     private readonly terminator: SessionTerminator,
     private readonly hub: SessionEventHub,
     private readonly sockets: SocketRegistry,
+    private readonly clock: DatabaseClock,
     private readonly logger: Logger,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
@@ -40,7 +42,7 @@ export class SessionSweeper {
   }
 
   /** One pass; concurrent calls share it. */
-  sweep(now = new Date()): Promise<void> {
+  sweep(now = this.clock.now()): Promise<void> {
     this.running ??= this.sweepOnce(now)
       .catch((err) => this.logger.error({ err }, 'session sweep failed'))
       .finally(() => (this.running = undefined));
@@ -82,7 +84,7 @@ export class SessionSweeper {
           userId: session.userId,
           sessionIds: [session.id],
           reason: session.revokeReason ?? TerminationReason.REVOKED,
-          terminatedAt: (session.revokedAt ?? new Date()).toISOString(),
+          terminatedAt: (session.revokedAt ?? this.clock.now()).toISOString(),
           terminatedBy: actor ? snapshotOf(actor) : null,
         });
       }

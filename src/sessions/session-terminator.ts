@@ -1,6 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log';
+import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
@@ -55,10 +56,11 @@ export class SessionTerminator {
     private readonly dataSource: DataSource,
     private readonly hub: SessionEventHub,
     private readonly auditLog: AuditLog,
+    private readonly clock: DatabaseClock,
     private readonly logger: Logger,
   ) {}
 
-  async end(request: TerminationRequest, now = new Date()): Promise<TerminationOutcome> {
+  async end(request: TerminationRequest, now = this.clock.now()): Promise<TerminationOutcome> {
     const outcome = await this.dataSource.transaction(async (manager) => {
       const sessionIds = await this.endLiveTargets(manager, request, now);
       await request.alongside?.(manager);

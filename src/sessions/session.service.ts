@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { Config } from '../config/config';
+import type { DatabaseClock } from '../db/clock';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
@@ -29,12 +30,13 @@ export class SessionService {
     dataSource: DataSource,
     private readonly config: Config,
     private readonly hub: SessionEventHub,
+    private readonly clock: DatabaseClock,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
   }
 
   /** Opens a session for a user who just proved who they are; the token is returned only here. */
-  async open(userId: string, client: ClientInfo, now = new Date()): Promise<{ token: string; session: SessionEntity }> {
+  async open(userId: string, client: ClientInfo, now = this.clock.now()): Promise<{ token: string; session: SessionEntity }> {
     const device = parseUserAgent(client.userAgent);
     const location = locateIp(client.ipAddress);
     const token = newOpaqueToken(TOKEN_PREFIX);
@@ -78,7 +80,7 @@ export class SessionService {
    * The one token check, for HTTP requests and WebSocket connections alike. It asks the database
    * every time: no cached "still valid" answer can outlive a revocation on any instance.
    */
-  async authenticate(token: string | undefined | null, now = new Date()): Promise<SessionEntity | null> {
+  async authenticate(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
     if (!token || !TOKEN_SHAPE.test(token)) return null;
     const session = await this.sessions.findOne({
       where: { tokenHash: hashToken(token), revokedAt: IsNull(), expiresAt: MoreThan(now) },
@@ -97,12 +99,12 @@ export class SessionService {
   }
 
   /** Is the session still live? For re-checks after a socket registered. */
-  async isLive(sessionId: string, now = new Date()): Promise<boolean> {
+  async isLive(sessionId: string, now = this.clock.now()): Promise<boolean> {
     return this.sessions.exists({ where: { id: sessionId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
   }
 
   /** The account's live sessions, newest first. */
-  listLive(userId: string, now = new Date()): Promise<SessionEntity[]> {
+  listLive(userId: string, now = this.clock.now()): Promise<SessionEntity[]> {
     return this.sessions.find({
       where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(now) },
       order: { createdAt: 'DESC', id: 'DESC' },
@@ -110,13 +112,13 @@ export class SessionService {
   }
 
   /** A live session of this account, or null: another account's id looks exactly like a missing one. */
-  async findLive(userId: string, sessionId: string, now = new Date()): Promise<SessionEntity | null> {
+  async findLive(userId: string, sessionId: string, now = this.clock.now()): Promise<SessionEntity | null> {
     if (!isSessionId(sessionId)) return null;
     return this.sessions.findOne({ where: { id: sessionId.toLowerCase(), userId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
   }
 
   /** Records a fresh confirmation (step-up) for this session. */
-  async markConfirmed(sessionId: string, now = new Date()): Promise<void> {
+  async markConfirmed(sessionId: string, now = this.clock.now()): Promise<void> {
     await this.sessions.update({ id: sessionId }, { confirmedAt: now });
   }
 }

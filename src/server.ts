@@ -140,6 +140,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       sessions,
       terminator,
       tokens,
+      twoFactor,
       mailer,
       notices,
       {

@@ -34,7 +34,7 @@ export interface ConfirmationCodeInput {
 }
 
 /** A change to how the account is protected, told to its owner after the fact. */
-export type SecurityChange = 'PASSWORD_CHANGED' | 'TWO_FACTOR_ENABLED' | 'TWO_FACTOR_DISABLED';
+export type SecurityChange = 'PASSWORD_CHANGED' | 'TWO_FACTOR_ENABLED' | 'TWO_FACTOR_DISABLED' | 'TWO_FACTOR_CLEARED_BY_RESET';
 
 export interface SecurityChangeInput {
   to: string;
@@ -50,6 +50,8 @@ export interface PasswordResetInput {
   to: string;
   resetUrl: string;
   expiresInMinutes: number;
+  /** A reset turns off two-factor set up within this many days; the email says so. */
+  clearsTwoFactorSetUpWithinDays?: number;
   /** The device that asked for the reset. */
   deviceLabel: string;
   place: string | null;
@@ -159,6 +161,11 @@ export function passwordReset(input: PasswordResetInput): MailMessage {
   const reset = httpUrl(input.resetUrl, 'resetUrl');
   const minutes = duration(input.expiresInMinutes);
   const from = requestedFrom(input.deviceLabel, input.place);
+  const days = input.clearsTwoFactorSetUpWithinDays;
+  const twoFactorNote =
+    days === undefined
+      ? null
+      : `Setting a new password signs out every device, and turns off two-factor authentication if it was turned on in the last ${days} days (in case someone else turned it on); you can turn it on again afterwards.`;
 
   const text = [
     `Someone asked to reset the password of your account (${input.to}), from ${from}.`,
@@ -166,6 +173,7 @@ export function passwordReset(input: PasswordResetInput): MailMessage {
     `To choose a new password, open this link. It opens our site, ${reset.host}, works once, and expires in ${minutes}:`,
     reset.href,
     '',
+    ...(twoFactorNote ? [twoFactorNote, ''] : []),
     'If you did not ask, ignore this email; your password is unchanged.',
     '',
     'We never ask for your password by email.',
@@ -175,6 +183,7 @@ export function passwordReset(input: PasswordResetInput): MailMessage {
     `<p>Someone asked to reset the password of your account <strong>${esc(input.to)}</strong>, from ${esc(from)}.</p>`,
     `<p>To choose a new password, open this link. It opens our site, <strong>${esc(reset.host)}</strong>, works once, and expires in ${esc(minutes)}:</p>`,
     `<p><a href="${esc(reset.href)}">${esc(reset.href)}</a></p>`,
+    ...(twoFactorNote ? [`<p>${esc(twoFactorNote)}</p>`] : []),
     '<p><strong>If you did not ask, ignore this email; your password is unchanged.</strong></p>',
     '<p style="color: #666; font-size: 13px;">We never ask for your password by email.</p>',
   ]);
@@ -197,6 +206,11 @@ const CHANGE_WORDING: Record<SecurityChange, { subject: string; done: string; if
     subject: 'Two-factor authentication was turned off',
     done: 'Two-factor authentication was turned off for your account',
     ifNotYou: 'someone else has access to your account: ask for a password reset on our site at once, then turn two-factor back on',
+  },
+  TWO_FACTOR_CLEARED_BY_RESET: {
+    subject: 'Two-factor authentication was turned off by a password reset',
+    done: 'Two-factor authentication, turned on in the last 7 days, was turned off (in case someone else had turned it on) by a password reset of your account',
+    ifNotYou: 'someone can read this mailbox: secure your email account first, then ask for a new password reset on our site',
   },
 };
 

@@ -276,7 +276,7 @@ describe('the audit log', () => {
     it('turning two-factor on and off: TWO_FACTOR_ENABLED and TWO_FACTOR_DISABLED by the session that did it', async () => {
       const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
       const a = signIns[0]!;
-      const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+      const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, { confirmation: { password: PASSWORD } }, { token: a.token })).beginTotpSetup;
       dataOf(await graphql(url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: a.token }));
       dataOf(await graphql(url, DisableTotpDocument, { confirmation: { password: PASSWORD } }, { token: a.token }));
 

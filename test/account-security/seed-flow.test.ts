@@ -99,7 +99,7 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
 
     // 7. Two-factor on: the password alone no longer signs in; a TOTP code does, once; a recovery code does, once.
     const d = dataOf(await graphql(url, LoginDocument, { input: { email, password: resetPassword } }, { device: a.device })).login;
-    const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: d.token })).beginTotpSetup;
+    const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, { confirmation: { password: resetPassword } }, { token: d.token })).beginTotpSetup;
     const recoveryCodes = dataOf(await graphql(url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: d.token })).confirmTotpSetup;
     expect(recoveryCodes).toHaveLength(10);
     expect(dataOf(await graphql(url, MeDocument, {}, { token: d.token })).me.twoFactorEnabled).toBe(true);

@@ -11,6 +11,7 @@ import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
 import { sixDigitCode, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { sql } from '../support/server';
 
 describe('step-up confirmation before signing devices out', () => {
   let strict: SecurityCluster; // window 0: every action needs its own confirmation
@@ -63,12 +64,14 @@ describe('step-up confirmation before signing devices out', () => {
     ]);
   });
 
-  it('a TOTP code confirms once two-factor is on, and TOTP is then offered', async () => {
+  it('a TOTP code confirms once two-factor has been on for a day, and TOTP is then offered', async () => {
     const { signIns } = await accountWithDevices(strict.url);
     const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
-    const { secret } = dataOf(await graphql(strict.url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+    const { secret } = dataOf(await graphql(strict.url, BeginTotpSetupDocument, { confirmation: { password: PASSWORD } }, { token: a.token })).beginTotpSetup;
     const setupCode = await currentTotpCode(secret);
     dataOf(await graphql(strict.url, ConfirmTotpSetupDocument, { code: setupCode }, { token: a.token }));
+    // An app younger than a day cannot sign devices out (takeover.test.ts): this one is older.
+    await sql(strict.cluster, `UPDATE users SET totp_enabled_at = now() - interval '25 hours' WHERE id = $1`, [a.user.id]);
 
     const required = await graphql(strict.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token });
     expect(required.errors?.[0]?.extensions?.methods).toEqual(['PASSWORD', 'TOTP', 'EMAIL_CODE']);

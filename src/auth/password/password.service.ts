@@ -17,9 +17,12 @@ import { normalizeEmail } from '../auth.service';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
 import type { OneTimeTokens } from '../one-time-tokens';
 import { hashPassword, verifyPassword } from '../passwords';
+import type { TwoFactor } from '../two-factor/two-factor.service';
 import { UserEntity } from '../user.entity';
 
 export const RESET_TOKEN_TTL_MINUTES = 30;
+/** A reset turns off two-factor set up this recently: the way back for an owner locked out by a thief's app. */
+export const RESET_CLEARS_TOTP_DAYS = 7;
 const RESET_TOKEN_PREFIX = 'sor';
 
 export function assertAcceptablePassword(password: string, field = 'newPassword'): void {
@@ -38,6 +41,7 @@ export class PasswordService {
     private readonly sessions: SessionService,
     private readonly terminator: SessionTerminator,
     private readonly tokens: OneTimeTokens,
+    private readonly twoFactor: TwoFactor,
     private readonly mailer: Mailer,
     private readonly notices: SecurityNotices,
     private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter; failedLoginsPerEmail: AttemptLimiter },
@@ -93,6 +97,7 @@ export class PasswordService {
         to: user.email,
         resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
         expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
+        clearsTwoFactorSetUpWithinDays: RESET_CLEARS_TOTP_DAYS,
         deviceLabel: device.label,
         place: describeIpPlace(client.ipAddress),
       }),
@@ -106,13 +111,14 @@ export class PasswordService {
     return token;
   }
 
-  /** Sets the new password and signs every device out. */
+  /** Sets the new password, signs every device out, and turns off two-factor set up in the last 7 days. */
   async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
     assertAcceptablePassword(newPassword);
     const invalid = () => new BadUserInputError('This reset link is invalid, used or expired. Ask for a new one.', 'token');
     const pending = await this.tokens.peek(OneTimeTokenPurpose.PASSWORD_RESET, token.trim());
     if (!pending) throw invalid();
     const passwordHash = await hashPassword(newPassword);
+    let clearedTwoFactor = false;
     await this.terminator.end({
       userId: pending.userId,
       target: { allExcept: null },
@@ -123,10 +129,12 @@ export class PasswordService {
       alongside: async (manager) => {
         if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw invalid();
         await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });
+        clearedTwoFactor = await this.twoFactor.clearRecentEnrolment(pending.userId, RESET_CLEARS_TOTP_DAYS, { client, actor: null }, manager);
       },
     });
     // Proving control of the mailbox lifts the lockouts that guesses at the old password caused.
     const user = await this.users.findOneBy({ id: pending.userId });
+    if (user && clearedTwoFactor) this.notices.send(user.email, 'TWO_FACTOR_CLEARED_BY_RESET', client);
     await Promise.all([this.limits.wrongPasswords.reset(pending.userId), user && this.limits.failedLoginsPerEmail.reset(user.email)]);
   }
 }

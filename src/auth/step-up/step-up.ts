@@ -22,8 +22,18 @@ export const SENSITIVE_ACTIONS = {
   revokeSession: 'This signs the selected device out; it will need the password to sign in again.',
   revokeOtherSessions: 'This signs out every other device; each will need the password to sign in again.',
   disableTotp: 'This turns off two-factor authentication; signing in will need only the password.',
+  beginTotpSetup: 'This turns on two-factor authentication; signing in will then need a code from the app.',
 } as const;
 export type SensitiveAction = keyof typeof SENSITIVE_ACTIONS;
+
+/** Actions that sign other devices out: the ones a thief needs to shut the owner out. */
+const ENDS_OTHER_SESSIONS: ReadonlySet<SensitiveAction> = new Set(['revokeSession', 'revokeOtherSessions']);
+
+/**
+ * A two-factor app younger than this cannot confirm signing other devices out: whoever set it up
+ * may be a thief holding only a session token, and must not be able to lock the owner out with it.
+ */
+export const YOUNG_FACTOR_HOURS = 24;
 
 export const EMAIL_CODE_TTL_MINUTES = 10;
 
@@ -50,19 +60,31 @@ export class StepUp {
 
   /** Passes when a confirmation is given and right, or the session confirmed recently; throws otherwise. */
   async require(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action: SensitiveAction): Promise<void> {
-    if (hasAnswer(confirmation)) return this.confirm(viewer, confirmation, client);
+    if (hasAnswer(confirmation)) return this.confirm(viewer, confirmation, client, action);
     const windowMs = this.config.stepUpWindowSeconds * 1000;
     if (windowMs > 0 && Date.now() - viewer.confirmedAt.getTime() < windowMs) return;
-    throw new StepUpRequiredError(await this.methods(viewer.userId), SENSITIVE_ACTIONS[action]);
+    throw new StepUpRequiredError(await this.methods(viewer.userId, action), SENSITIVE_ACTIONS[action]);
   }
 
-  /** Checks the one answer given; a right one restarts this session's step-up window. */
-  async confirm(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo): Promise<void> {
+  /**
+   * Checks the one answer given; a right one restarts this session's step-up window. Turning
+   * two-factor on takes only a factor that existed before (password, emailed code), and a
+   * two-factor app younger than {@link YOUNG_FACTOR_HOURS} cannot confirm signing other devices out.
+   */
+  async confirm(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action?: SensitiveAction): Promise<void> {
     const answers = [confirmation?.password, confirmation?.otp, confirmation?.emailCode].filter((value) => value != null && value !== '');
     if (answers.length !== 1) throw new BadUserInputError('Give exactly one of password, otp or emailCode.', 'confirmation');
+    if (confirmation?.otp && action === 'beginTotpSetup') {
+      throw new BadUserInputError('Confirm with your password or an emailed code to turn on two-factor authentication.', 'confirmation');
+    }
     await this.limits.failures.assertAllowed(viewer.userId);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
+    if (confirmation?.otp && action && ENDS_OTHER_SESSIONS.has(action) && this.isYoung(user)) {
+      throw new InvalidConfirmationError(
+        `A two-factor app set up less than ${YOUNG_FACTOR_HOURS} hours ago cannot sign other devices out. Confirm with your password or an emailed code.`,
+      );
+    }
     let right: boolean;
     if (confirmation?.password) right = await verifyPassword(user.passwordHash, confirmation.password);
     else if (confirmation?.otp) right = await this.twoFactor.verify(user, confirmation.otp.trim());
@@ -77,10 +99,18 @@ export class StepUp {
     viewer.confirmedAt = now;
   }
 
-  /** What this account can confirm with: always the password and an emailed code, TOTP once it is on. */
-  async methods(userId: string): Promise<ConfirmationMethod[]> {
+  /**
+   * What this account can confirm `action` with: always the password and an emailed code; TOTP
+   * once it is on, except for signing other devices out while the app is young.
+   */
+  async methods(userId: string, action: SensitiveAction): Promise<ConfirmationMethod[]> {
     const user = await this.users.findOneBy({ id: userId });
-    return user && this.twoFactor.isEnabled(user) ? ['PASSWORD', 'TOTP', 'EMAIL_CODE'] : ['PASSWORD', 'EMAIL_CODE'];
+    const totp = user !== null && this.twoFactor.isEnabled(user) && !(ENDS_OTHER_SESSIONS.has(action) && this.isYoung(user));
+    return totp ? ['PASSWORD', 'TOTP', 'EMAIL_CODE'] : ['PASSWORD', 'EMAIL_CODE'];
+  }
+
+  private isYoung(user: UserEntity): boolean {
+    return user.totpEnabledAt !== null && Date.now() - user.totpEnabledAt.getTime() < YOUNG_FACTOR_HOURS * 3600 * 1000;
   }
 
   /** Emails a 6-digit code, single use, valid 10 minutes, usable only by the session that asked. */

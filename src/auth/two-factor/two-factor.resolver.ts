@@ -30,9 +30,17 @@ export class TwoFactorResolver {
     return { viewer, user };
   }
 
-  @Mutation(() => TotpSetup, { description: 'Starts two-factor setup; nothing changes until confirmTotpSetup.' })
-  async beginTotpSetup(@Ctx() context: RequestContext): Promise<TotpSetup> {
-    const { user } = await this.viewerAndUser(context);
+  @Mutation(() => TotpSetup, {
+    description:
+      'Starts two-factor setup; nothing changes until confirmTotpSetup. Needs a fresh confirmation by password or emailed code (STEP_UP_REQUIRED) unless this session confirmed within the step-up window.',
+  })
+  async beginTotpSetup(
+    @Arg('confirmation', () => ConfirmationInput, { nullable: true }) confirmation: ConfirmationInput | null,
+    @Ctx() context: RequestContext,
+  ): Promise<TotpSetup> {
+    const { viewer, user } = await this.viewerAndUser(context);
+    this.twoFactor.assertCanBegin(user);
+    await this.stepUp.require(viewer, confirmation, context.client, 'beginTotpSetup');
     return Object.assign(new TotpSetup(), await this.twoFactor.begin(user));
   }
 
@@ -45,7 +53,7 @@ export class TwoFactorResolver {
   @Mutation(() => Boolean, { description: 'Turns two-factor off; needs a confirmation every time.' })
   async disableTotp(@Arg('confirmation', () => ConfirmationInput) confirmation: ConfirmationInput, @Ctx() context: RequestContext): Promise<boolean> {
     const { viewer, user } = await this.viewerAndUser(context);
-    await this.stepUp.confirm(viewer, confirmation, context.client);
+    await this.stepUp.confirm(viewer, confirmation, context.client, 'disableTotp');
     await this.twoFactor.disable(user, { client: context.client, actor: viewer });
     return true;
   }

@@ -26,9 +26,13 @@ export class TwoFactor {
     return user.totpSecret !== null;
   }
 
+  assertCanBegin(user: UserEntity): void {
+    if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on. Turn it off first to set up a new app.');
+  }
+
   /** Starts (or restarts) setup: the secret is kept pending until a code from the app confirms it. */
   async begin(user: UserEntity): Promise<{ secret: string; otpauthUrl: string }> {
-    if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on. Turn it off first to set up a new app.');
+    this.assertCanBegin(user);
     const secret = newTotpSecret();
     await this.users.update({ id: user.id }, { totpPendingSecret: secret });
     return { secret, otpauthUrl: totpUri({ secret, accountName: user.email, issuer: TOTP_ISSUER }) };
@@ -66,6 +70,24 @@ export class TwoFactor {
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_DISABLED, origin }, manager);
     });
     if (origin.client) this.notices.send(user.email, 'TWO_FACTOR_DISABLED', origin.client, origin.actor?.deviceLabel);
+  }
+
+  /**
+   * A password reset proves the mailbox: it turns off a TOTP set up within `recentDays`, which
+   * may be a thief's lock on the account. Runs in the reset's transaction; true when it did.
+   */
+  async clearRecentEnrolment(userId: string, recentDays: number, origin: AuditOrigin, manager: EntityManager): Promise<boolean> {
+    const since = new Date(Date.now() - recentDays * 24 * 3600 * 1000);
+    const cleared = await manager
+      .createQueryBuilder()
+      .update(UserEntity)
+      .set({ totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null })
+      .where('id = :id AND totp_secret IS NOT NULL AND totp_enabled_at > :since', { id: userId, since })
+      .execute();
+    if (!cleared.affected) return false;
+    await this.tokens.revokeAll(userId, OneTimeTokenPurpose.RECOVERY_CODE, manager);
+    await this.auditLog.record({ userId, type: AuditEventType.TWO_FACTOR_DISABLED, origin }, manager);
+    return true;
   }
 
   /**

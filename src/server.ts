@@ -150,7 +150,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       },
       logger,
     );
-    const alerts = new SignInAlerts(config, tokens, terminator, passwords, mailer, logger);
+    const alerts = new SignInAlerts(config, tokens, sessions, terminator, passwords, mailer, logger);
     const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, failedLogins);
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, logger);
     sweeper.start(config.expirySweepSeconds);

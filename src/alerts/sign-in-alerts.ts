@@ -10,10 +10,11 @@ import type { OneTimeTokens } from '../auth/one-time-tokens';
 import type { PasswordService } from '../auth/password/password.service';
 import type { UserEntity } from '../auth/user.entity';
 import { TerminationReason, type SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo, SessionService } from '../sessions/session.service';
 import type { SessionTerminator } from '../sessions/session-terminator';
 
-export const REPORT_LINK_TTL_DAYS = 7;
+/** A report link hands over a password reset, so it lives a day, not as long as the mail sits in an inbox. */
+export const REPORT_LINK_TTL_HOURS = 24;
 const REPORT_TOKEN_PREFIX = 'sou';
 
 /**
@@ -24,6 +25,7 @@ export class SignInAlerts {
   constructor(
     private readonly config: Config,
     private readonly tokens: OneTimeTokens,
+    private readonly sessions: SessionService,
     private readonly terminator: SessionTerminator,
     private readonly passwords: PasswordService,
     private readonly mailer: Mailer,
@@ -40,7 +42,7 @@ export class SignInAlerts {
     const token = newOpaqueToken(REPORT_TOKEN_PREFIX);
     await this.tokens.issue(user.id, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token, {
       sessionId: session.id,
-      ttlSeconds: REPORT_LINK_TTL_DAYS * 24 * 3600,
+      ttlSeconds: REPORT_LINK_TTL_HOURS * 3600,
     });
     await this.mailer.send(
       newSignInAlert({
@@ -57,11 +59,17 @@ export class SignInAlerts {
 
   /**
    * Ends the one session the link was sent for and returns a password reset token. A used,
-   * expired or forged link changes nothing.
+   * expired or forged link changes nothing, and neither does one whose session has ended: it
+   * would hand over a password reset with nothing left to report.
    */
   async report(token: string, client: ClientInfo): Promise<string> {
+    const invalid = () => new BadUserInputError('This link is invalid, used or expired.', 'token');
+    const pending = await this.tokens.peek(OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token.trim());
+    if (!pending?.sessionId) throw invalid();
+    // A password change spends the account's report links (PasswordService).
+    if (!(await this.sessions.findLive(pending.userId, pending.sessionId))) throw invalid();
     const spent = await this.tokens.spend(OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token.trim());
-    if (!spent?.sessionId) throw new BadUserInputError('This link is invalid, used or expired.', 'token');
+    if (!spent?.sessionId) throw invalid();
     await this.terminator.end({
       userId: spent.userId,
       target: { sessionIds: [spent.sessionId] },

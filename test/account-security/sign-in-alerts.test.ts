@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
+  ChangePasswordDocument,
   LoginDocument,
+  LogoutDocument,
   MeDocument,
   OnSessionTerminatedDocument,
   RegisterDocument,
@@ -87,6 +89,17 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
       for (const link of htmlUrls) expect(link.startsWith(`${PUBLIC_URL}/`)).toBe(true);
       expect(mail.html).not.toMatch(/<img|<script|src\s*=/i);
     });
+  });
+
+  it('the link of an alert lives 24 hours', async () => {
+    const { email, signIns } = await accountWithDevices(url);
+    await alertFor(email, 'Safari on iOS');
+    const rows = await sql<{ seconds: string }>(
+      env.cluster,
+      `SELECT extract(epoch FROM expires_at - created_at) AS seconds FROM one_time_tokens WHERE user_id = $1 AND purpose = 'UNRECOGNIZED_SIGN_IN'`,
+      [signIns[0]!.user.id],
+    );
+    expect(rows.map((row) => Number(row.seconds))).toEqual([24 * 3600]);
   });
 
   it('flags a session NEW_DEVICE for a new device label, NEW_LOCATION for a first sign-in from a country, and nothing when familiar', async () => {
@@ -210,6 +223,28 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
         // None of those spent the real link.
         dataOf(await graphql(url, ReportUnrecognizedSessionDocument, { token: reportToken }));
         expect(await isLive(b.token)).toBe(false);
+      });
+
+      it('a link whose session has already ended', async () => {
+        const { a, b, reportToken } = await accountWithReportLink();
+        dataOf(await graphql(url, LogoutDocument, {}, { token: b.token }));
+        const before = await stateOf(a.user.id);
+
+        expect(errorCodes(await graphql(url, ReportUnrecognizedSessionDocument, { token: reportToken }))).toEqual(['BAD_USER_INPUT']);
+        // No reset token was handed over for a session that no longer exists.
+        expect(await stateOf(a.user.id)).toEqual(before);
+      });
+
+      it('a link sent before the password changed, even with that session still signed in', async () => {
+        const { a, b, reportToken } = await accountWithReportLink();
+        dataOf(
+          await graphql(url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: 'changed since the alert', signOutOtherSessions: false }, { token: a.token }),
+        );
+        const before = await stateOf(a.user.id);
+
+        expect(errorCodes(await graphql(url, ReportUnrecognizedSessionDocument, { token: reportToken }))).toEqual(['BAD_USER_INPUT']);
+        expect(await stateOf(a.user.id)).toEqual(before);
+        expect(await isLive(b.token)).toBe(true);
       });
 
       it('an expired link', async () => {

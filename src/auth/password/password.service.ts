@@ -68,8 +68,9 @@ export class PasswordService {
       client,
       alongside: async (manager) => {
         await manager.getRepository(UserEntity).update({ id: user.id }, { passwordHash, passwordChangedAt: new Date() });
-        // A reset link asked for earlier must not undo the change.
+        // A reset link asked for earlier must not undo the change, nor a "this wasn't me" link (it hands over a reset).
         await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.PASSWORD_RESET, manager);
+        await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, manager);
       },
     });
     await this.sessions.markConfirmed(viewer.id);
@@ -129,6 +130,7 @@ export class PasswordService {
       alongside: async (manager) => {
         if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw invalid();
         await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });
+        await this.tokens.revokeAll(pending.userId, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, manager);
         clearedTwoFactor = await this.twoFactor.clearRecentEnrolment(pending.userId, RESET_CLEARS_TOTP_DAYS, { client, actor: null }, manager);
       },
     });

@@ -22,7 +22,7 @@ import { StepUp } from './auth/step-up/step-up';
 import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
 import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
-import { bearerToken, type RequestContext } from './common/context';
+import { bearerToken } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
@@ -34,6 +34,8 @@ import { createMailer } from './mail/mailer';
 import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
 import { mountExplorer } from './http/explorer';
+import { graphqlOverHttpStatus, type HttpRequestContext } from './http/graphql-status';
+import { graphqlRequestGuard, notFound, responseTypeFor, transportErrorHandler } from './http/transport';
 import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
 import { createDocumentCache } from './realtime/document-cache';
@@ -179,7 +181,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const httpServer = createHttpServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
 
-    const documents = createDocumentCache(schema, limits.validate);
+    const documents = createDocumentCache(schema, limits.validate, limits.parseOptions);
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
@@ -218,13 +220,15 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       wsServer,
     );
 
-    const apollo = new ApolloServer<RequestContext>({
+    const apollo = new ApolloServer<HttpRequestContext>({
       schema,
       formatError,
       includeStacktraceInErrorResponses: false,
+      parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       plugins: [
         ...limits.apolloPlugins,
+        graphqlOverHttpStatus(),
         ApolloServerPluginDrainHttpServer({ httpServer }),
         ApolloServerPluginLandingPageDisabled(),
         // Nothing here is cacheable (per-user data); without this plugin Apollo stops wrapping every field resolver.
@@ -249,6 +253,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     app.use(
       '/graphql',
       cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),
+      graphqlRequestGuard(),
       express.json({ limit: '64kb' }),
       (_req: express.Request, res: express.Response, next: express.NextFunction) => {
         res.set('Cache-Control', 'no-store'); // answers are one person's data
@@ -258,9 +263,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         context: async ({ req }) => ({
           client: clientOf(req),
           viewer: await sessions.authenticate(bearerToken(req.headers.authorization)),
+          responseType: responseTypeFor(req),
         }),
       }),
     );
+    // Last: whatever no route answered, and every error, as JSON (never express's HTML page).
+    app.use(notFound(), transportErrorHandler(logger));
 
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);

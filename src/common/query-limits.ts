@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import { specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { specifiedRules, validate, type DocumentNode, type GraphQLSchema, type ParseOptions } from 'graphql';
 
 /**
  * Limits on what one operation may ask for (depth, aliases, cost, tokens, directives), so a
@@ -11,14 +11,18 @@ export function createQueryLimits() {
     maxDepth: { n: 10 },
     maxAliases: { n: 15 },
     maxDirectives: { n: 20 },
-    maxTokens: { n: 2000 },
+    // graphql-js counts tokens itself (parseOptions below); armor's Apollo plugin re-parses in a
+    // hook, and its syntax errors then surfaced as 500s.
+    maxTokens: { enabled: false },
     costLimit: { maxCost: 5000 },
     // The schema is public (introspection is on); "did you mean" helps people more than it hides anything.
     blockFieldSuggestion: { enabled: false },
   }).protect();
   const rules = [...specifiedRules, ...armor.validationRules];
+  const parseOptions: ParseOptions = { maxTokens: 2000 };
   return {
     apolloPlugins: armor.plugins,
+    parseOptions,
     validationRules: armor.validationRules,
     /** The same limits for operations arriving over graphql-ws. */
     validate: (schema: GraphQLSchema, document: DocumentNode) => validate(schema, document, rules),

@@ -1,4 +1,4 @@
-import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, type DocumentNode, type GraphQLSchema, type ParseOptions } from 'graphql';
 
 /**
  * Parses and validates each distinct operation text once. Thousands of devices send the same
@@ -8,6 +8,7 @@ import { GraphQLError, parse, type DocumentNode, type GraphQLSchema } from 'grap
 export function createDocumentCache(
   schema: GraphQLSchema,
   validate: (schema: GraphQLSchema, document: DocumentNode) => readonly GraphQLError[],
+  parseOptions: ParseOptions = {},
   maxEntries = 500,
 ) {
   const entries = new Map<string, DocumentNode | readonly GraphQLError[]>();
@@ -16,7 +17,7 @@ export function createDocumentCache(
     if (hit) return hit;
     let result: DocumentNode | readonly GraphQLError[];
     try {
-      const document = parse(query);
+      const document = parse(query, parseOptions);
       const errors = validate(schema, document);
       result = errors.length > 0 ? errors : document;
     } catch (err) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { createLogger } from '../../src/common/logger';
+import { createLogger, type Logger } from '../../src/common/logger';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
 
@@ -26,7 +26,7 @@ export interface TestCluster {
  * default, one instance only), a throwaway file and in-process pub/sub.
  */
 export async function startCluster(
-  options: { backend?: Backend; count?: number; env?: Record<string, string> } = {},
+  options: { backend?: Backend; count?: number; env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestCluster> {
   const backend = options.backend ?? 'postgres';
   const count = options.count ?? 1;
@@ -62,7 +62,7 @@ export async function startCluster(
   };
   try {
     // One after the other: the first applies the migrations, the rest find them applied.
-    for (let i = 0; i < count; i++) instances.push(await startServer(config, createLogger(config.logLevel)));
+    for (let i = 0; i < count; i++) instances.push(await startServer(config, options.logger ?? createLogger(config.logLevel)));
   } catch (err) {
     await dispose();
     throw err;

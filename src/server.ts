@@ -35,6 +35,7 @@ import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
 import { mountExplorer } from './http/explorer';
 import { graphqlOverHttpStatus, type HttpRequestContext } from './http/graphql-status';
+import { securityHeaders } from './http/security-headers';
 import { graphqlRequestGuard, notFound, responseTypeFor, transportErrorHandler } from './http/transport';
 import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
@@ -178,6 +179,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const app = express();
     app.disable('x-powered-by');
+    app.use(securityHeaders());
     const httpServer = createHttpServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
 

@@ -1,4 +1,5 @@
-import type { Express } from 'express';
+import type { Express, Response } from 'express';
+import { setPagePolicy, type PagePolicy } from './security-headers';
 
 /**
  * The two pages emails link to (PUBLIC_URL/report-sign-in and PUBLIC_URL/reset-password), for
@@ -28,11 +29,19 @@ async function setPassword(resetToken, form) {
   } catch (err) { fail(msg, err); }
 }`;
 
-function page(title: string, body: string, script: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+interface Page {
+  html: string;
+  /** Its one inline script and style, by hash; nothing else may run or apply. */
+  policy: PagePolicy;
+}
+
+function page(title: string, body: string, script: string): Page {
+  const inlineScript = SCRIPT + script;
+  const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer"><title>${title}</title><style>${STYLE}</style></head><body>${body}
 <section id="finished" hidden><h1>Your new password is set</h1><p class="done">Every device that was signed in has been signed out. Sign in again with the new password.</p></section>
-<script>${SCRIPT}${script}</script></body></html>`;
+<script>${inlineScript}</script></body></html>`;
+  return { html, policy: { inlineScripts: [inlineScript], inlineStyles: [STYLE], connect: true } };
 }
 
 const PASSWORD_FORM = (id: string) => `<form id="${id}"><label>New password (8 to 128 characters)
@@ -62,9 +71,10 @@ const RESET_PAGE = page(
 );
 
 export function mountAccountPages(app: Express): void {
-  const send = (html: string) => (_req: unknown, res: import('express').Response) => {
-    // Tokens ride in the query string: keep the page out of caches and other sites' Referer headers.
-    res.set({ 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer', 'X-Frame-Options': 'DENY' }).type('html').send(html);
+  const send = ({ html, policy }: Page) => (_req: unknown, res: Response) => {
+    // Tokens ride in the query string: keep the page out of caches (securityHeaders keeps it out of Referer headers).
+    setPagePolicy(res, policy);
+    res.set('Cache-Control', 'no-store').type('html').send(html);
   };
   app.get('/report-sign-in', send(REPORT_PAGE));
   app.get('/reset-password', send(RESET_PAGE));

@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import type { Express, Request } from 'express';
+import { setPagePolicy, type PagePolicy } from './security-headers';
 
 /** Files of the in-browser GraphiQL, served from node_modules: nothing is fetched from a CDN. */
 const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
@@ -26,21 +27,9 @@ query MyDevices {
 }
 `;
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <title>signoff GraphQL explorer</title>
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <link rel="stylesheet" href="/explorer/graphiql.css">
-  <style>body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }</style>
-</head>
-<body>
-  <div id="graphiql">Loading the explorer…</div>
-  <script src="/explorer/react.js"></script>
-  <script src="/explorer/react-dom.js"></script>
-  <script src="/explorer/graphiql.js"></script>
-  <script>
+const STYLE = 'body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }';
+
+const START = `
     const url = new URL('/graphql', location.href).toString();
     const subscriptionUrl = url.replace(/^http/, 'ws');
     // The Authorization header from the Headers tab also authenticates subscriptions (connection_init payload).
@@ -49,12 +38,41 @@ const PAGE = `<!doctype html>
       const authorization = headers.Authorization || headers.authorization;
       return GraphiQL.createFetcher({ url, subscriptionUrl, wsConnectionParams: authorization ? { authorization } : {} })(params, options);
     };
+    // GraphiQL keeps tabs, headers and history in localStorage, where any script on this origin, or
+    // anyone at the computer later, could read a bearer token: keep them for this page's life only.
+    const memory = new Map();
+    const storage = {
+      getItem: (key) => (memory.has(key) ? memory.get(key) : null),
+      setItem: (key, value) => void memory.set(key, String(value)),
+      removeItem: (key) => void memory.delete(key),
+      clear: () => memory.clear(),
+      get length() { return memory.size; },
+    };
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, isHeadersEditorEnabled: true, shouldPersistHeaders: true }),
+      React.createElement(GraphiQL, { fetcher, storage, defaultQuery: ${JSON.stringify(DEFAULT_QUERY)}, isHeadersEditorEnabled: true, shouldPersistHeaders: false }),
     );
-  </script>
+  `;
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>signoff GraphQL explorer</title>
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <link rel="stylesheet" href="/explorer/graphiql.css">
+  <style>${STYLE}</style>
+</head>
+<body>
+  <div id="graphiql">Loading the explorer…</div>
+  <script src="/explorer/react.js"></script>
+  <script src="/explorer/react-dom.js"></script>
+  <script src="/explorer/graphiql.js"></script>
+  <script>${START}</script>
 </body>
 </html>`;
+
+/** Only our own files and the two inline blocks above, by hash. */
+const PAGE_POLICY: PagePolicy = { ownFiles: true, inlineScripts: [START], inlineStyles: [STYLE], connect: true, dataImages: true };
 
 function wantsPage(req: Request): boolean {
   return req.method === 'GET' && req.query.query === undefined && req.accepts(['application/json', 'text/html']) === 'text/html';
@@ -73,6 +91,7 @@ export function mountExplorer(app: Express): void {
   });
   app.get('/graphql', (req, res, next) => {
     if (!wantsPage(req)) return next();
+    setPagePolicy(res, PAGE_POLICY);
     res.type('html').send(PAGE);
   });
 }

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { get } from 'node:http';
+import { runInNewContext } from 'node:vm';
 import { LoginDocument, ReportUnrecognizedSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
@@ -14,6 +16,40 @@ function fetchPage(url: string, accept = 'text/html', extra: Record<string, stri
       );
     }).on('error', reject);
   });
+}
+
+/** Parses a Content-Security-Policy header into directive -> sources. */
+function directives(header: unknown): Map<string, string[]> {
+  expect(typeof header).toBe('string');
+  return new Map(
+    String(header)
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map(([name, ...sources]) => [name!, sources]),
+  );
+}
+
+const inlineBlocks = (html: string, tag: 'script' | 'style') =>
+  [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((match) => match[1]!);
+const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/** What a browser page must carry: a CSP under which only its own code runs, nosniff, no Referer, no framing. */
+function expectHardenedPage(page: { headers: Record<string, unknown>; body: string }, ownFiles: boolean): void {
+  expect(page.headers['x-content-type-options']).toBe('nosniff');
+  expect(page.headers['referrer-policy']).toBe('no-referrer');
+  const csp = directives(page.headers['content-security-policy']);
+  expect(csp.get('default-src')).toEqual(["'none'"]);
+  expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
+  expect(csp.get('base-uri')).toEqual(["'none'"]);
+  expect(csp.get('connect-src')).toEqual(["'self'"]);
+  for (const tag of ['script', 'style'] as const) {
+    const allowed = csp.get(`${tag}-src`) ?? [];
+    const blocks = inlineBlocks(page.body, tag);
+    expect(blocks.length).toBeGreaterThan(0);
+    // Exactly the page's own inline blocks, by hash; never 'unsafe-inline', 'unsafe-eval' or another host.
+    expect(allowed.sort()).toEqual([...(ownFiles ? ["'self'"] : []), ...blocks.map(hashOf)].sort());
+  }
 }
 
 describe('pages a browser opens', () => {
@@ -36,6 +72,48 @@ describe('pages a browser opens', () => {
       expect(asset.status).toBe(200);
       expect(asset.body.length).toBeGreaterThan(1000);
     }
+  });
+
+  it('GraphiQL runs only its own files and hashed inline code, cannot be framed, and sends no Referer', async () => {
+    const page = await fetchPage(env.url);
+    expectHardenedPage(page, true);
+  });
+
+  it('the email pages run only their hashed inline code, cannot be framed, post no forms and send no Referer', async () => {
+    for (const path of ['/report-sign-in?token=sou_x', '/reset-password?token=sor_x']) {
+      const page = await fetchPage(new URL(path, env.url).toString());
+      expectHardenedPage(page, false);
+      expect(directives(page.headers['content-security-policy']).get('form-action')).toEqual(["'none'"]);
+    }
+  });
+
+  it('GraphiQL keeps tabs and headers (the bearer token) out of localStorage', async () => {
+    const page = await fetchPage(env.url);
+    const start = inlineBlocks(page.body, 'script').at(-1)!;
+    // Run the page's start script against stand-ins for the browser and GraphiQL, and keep GraphiQL's props.
+    const localStorage = { setItem: jest.fn(), getItem: jest.fn(() => null), removeItem: jest.fn(), clear: jest.fn(), length: 0 };
+    let props: { shouldPersistHeaders?: unknown; storage?: { getItem(key: string): string | null; setItem(key: string, value: string): void } } = {};
+    runInNewContext(start, {
+      location: { href: env.url },
+      URL,
+      localStorage,
+      document: { getElementById: () => ({}) },
+      GraphiQL: { createFetcher: () => () => undefined },
+      React: { createElement: (_component: unknown, given: Record<string, unknown>) => (props = given as typeof props) },
+      ReactDOM: { createRoot: () => ({ render: () => undefined }) },
+    });
+    expect(props.shouldPersistHeaders).toBe(false);
+    expect(props.storage).toBeDefined();
+    expect(props.storage).not.toBe(localStorage);
+    props.storage!.setItem('graphiql:tabState', '{"headers":"{\\"Authorization\\":\\"Bearer so_x\\"}"}');
+    expect(props.storage!.getItem('graphiql:tabState')).toContain('Bearer so_x');
+    expect(localStorage.setItem).not.toHaveBeenCalled();
+  });
+
+  it('API answers carry nosniff and a policy that allows nothing', async () => {
+    const response = await fetchPage(`${env.url}?query=${encodeURIComponent('{ __typename }')}`, 'application/json', { 'apollo-require-preflight': 'true' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(directives(response.headers['content-security-policy']).get('default-src')).toEqual(["'none'"]);
   });
 
   it('opening the "this wasn\'t me" link changes nothing until the person presses the button', async () => {

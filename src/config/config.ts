@@ -1,97 +1,156 @@
-/** Process configuration, parsed and validated once from the environment. */
-export interface Config {
-  /** TCP port for HTTP and WebSocket; 0 picks a free one (tests). */
-  port: number;
-  host: string;
-  /** Postgres URL; absent means the embedded SQLite file at `sqlitePath`. */
-  databaseUrl?: string;
-  /** Postgres schema to use (tests give each suite a throwaway one). */
-  databaseSchema?: string;
-  sqlitePath: string;
-  /** Redis URL; absent means in-process pub/sub and rate limits (single instance only). */
-  redisUrl?: string;
-  /** Prefix for every Redis key and channel, so several deployments can share one Redis. */
-  redisPrefix: string;
-  sessionTtlSeconds: number;
-  /** How often an instance ends sessions that have reached `expiresAt`. */
-  expirySweepSeconds: number;
-  /** A live session's lastActiveAt is written at most this often (it costs a write per request otherwise). */
-  activityWriteIntervalSeconds: number;
-  stepUpWindowSeconds: number;
-  /** Which proxies may set X-Forwarded-For (express "trust proxy" syntax: "loopback", "10.0.0.0/8", hop count...). */
-  trustProxy: string | number | false;
-  /** Base URL that emails link to; nothing else is ever linked. */
-  publicUrl: string;
-  smtpUrl?: string;
-  mailFrom: string;
-  /** Where messages go without SMTP_URL: a folder a developer can read. */
-  outboxDir: string;
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Browser origins allowed to call the API; '*' by default (tokens travel in headers, not cookies). */
-  corsOrigins: string[] | '*';
-}
+import proxyAddr from 'proxy-addr';
+import { z } from 'zod';
 
-export class ConfigError extends Error {}
+/** A value the process cannot start with; main prints `problems`, one line each, and exits 1. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
-function integer(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
-  }
-  return value;
+/** Quoted for messages; values of secret-bearing variables (URLs with passwords) are never echoed. */
+const got = (input: unknown) => `, got ${JSON.stringify(input)}`;
+
+/** A whole number in [min, max], written in decimal digits. */
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+  return z
+    .string()
+    .transform((raw, ctx) => {
+      const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+      if (value >= min && value <= max) return value;
+      ctx.addIssue({ code: 'custom', message: `must be ${expected}${got(raw)}` });
+      return z.NEVER;
+    });
 }
 
-function optional(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  return raw ? raw : undefined;
+const port = () => integer(0, 65535);
+
+/** An absolute URL with one of `schemes`; the value is not echoed, since such URLs carry passwords. */
+function url(...schemes: string[]) {
+  const expected = schemes.map((scheme) => `${scheme}://`).join(' or ');
+  return z.string().refine(
+    (raw) => {
+      try {
+        return schemes.includes(new URL(raw).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${expected}` },
+  );
 }
 
-function parseTrustProxy(raw: string | undefined): Config['trustProxy'] {
-  if (raw === undefined || raw === '' || raw === 'false') return false;
-  if (raw === 'true') return 'loopback, linklocal, uniquelocal';
-  if (/^\d+$/.test(raw)) return Number(raw);
-  return raw;
+function oneOf<const Values extends readonly [string, ...string[]]>(values: Values) {
+  return z.enum(values, { error: (issue) => `must be one of ${values.join(', ')}${got(issue.input)}` });
 }
 
-function parseOrigins(raw: string | undefined): Config['corsOrigins'] {
-  if (!raw || raw === '*') return '*';
-  return raw.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean);
-}
+/** Express "trust proxy" syntax, checked with the same compiler that will use it. */
+const trustProxy = () =>
+  z.string().transform((raw, ctx): string | number | false => {
+    if (raw === 'false') return false;
+    if (raw === 'true') return 'loopback, linklocal, uniquelocal';
+    if (/^\d+$/.test(raw)) return Number(raw);
+    try {
+      proxyAddr.compile(raw.split(',').map((part) => part.trim()));
+      return raw;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `must be true, false, a hop count, or addresses/CIDRs/loopback/linklocal/uniquelocal separated by commas${got(raw)}` });
+      return z.NEVER;
+    }
+  });
+
+/** '*' or a comma-separated list of origins (scheme://host[:port]). */
+const origins = () =>
+  z.string().transform((raw, ctx): string[] | '*' => {
+    if (raw === '*') return '*';
+    const list = raw.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean);
+    const bad = list.find((origin) => {
+      try {
+        return new URL(origin).origin !== origin;
+      } catch {
+        return true;
+      }
+    });
+    if (bad === undefined) return list;
+    ctx.addIssue({ code: 'custom', message: `must be * or origins like https://app.example.com separated by commas${got(bad)}` });
+    return z.NEVER;
+  });
 
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
+/**
+ * Every environment variable the process reads, with its parser and default: one line per
+ * variable. Each becomes the camelCase field of `Config` (SESSION_TTL_SECONDS: sessionTtlSeconds).
+ * An unset, empty or blank variable counts as absent. Document new ones in the README table.
+ */
+const variables = {
+  /** TCP port for HTTP and WebSocket; 0 picks a free one (tests). */
+  PORT: port().default(4000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Postgres URL; absent means the embedded SQLite file at SQLITE_PATH. */
+  DATABASE_URL: url('postgres', 'postgresql').optional(),
+  /** Postgres schema to use (tests give each suite a throwaway one); it is spliced into SQL, so only an identifier. */
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, { error: (issue) => `must be a Postgres identifier (letters, digits, _)${got(issue.input)}` })
+    .optional(),
+  SQLITE_PATH: z.string().default('data/signoff.sqlite'),
+  /** Redis URL; absent means in-process pub/sub and rate limits (single instance only). */
+  REDIS_URL: url('redis', 'rediss').optional(),
+  /** Prefix for every Redis key and channel, so several deployments can share one Redis. */
+  REDIS_PREFIX: z.string().default('signoff:'),
+  /** Short values are for trying expiry out; configWarnings flags them. */
+  SESSION_TTL_SECONDS: integer(2).default(30 * 24 * 3600),
+  /** How often an instance ends sessions that have reached `expiresAt`. */
+  EXPIRY_SWEEP_SECONDS: integer(1).default(30),
+  /** A live session's lastActiveAt is written at most this often (it costs a write per request otherwise). */
+  ACTIVITY_WRITE_INTERVAL_SECONDS: integer(0).default(60),
+  STEP_UP_WINDOW_SECONDS: integer(0).default(300),
+  /** Which proxies may set X-Forwarded-For (express "trust proxy" syntax: "loopback", "10.0.0.0/8", hop count...). */
+  TRUST_PROXY: trustProxy().default(false),
+  /** Base URL that emails link to; nothing else is ever linked. Defaults to http://localhost:PORT. */
+  PUBLIC_URL: url('http', 'https')
+    .transform((raw) => raw.replace(/\/+$/, ''))
+    .optional(),
+  SMTP_URL: url('smtp', 'smtps').optional(),
+  MAIL_FROM: z.string().default('signoff <no-reply@signoff.local>'),
+  /** Where messages go without SMTP_URL: a folder a developer can read. */
+  OUTBOX_DIR: z.string().default('data/outbox'),
+  LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+  /** Browser origins allowed to call the API; '*' by default (tokens travel in headers, not cookies). */
+  CORS_ORIGINS: origins().default('*'),
+};
+
+type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;
+type Variables = typeof variables;
+type FromEnvironment = { [Name in keyof Variables as CamelCase<Name>]: z.output<Variables[Name]> };
+
+function camelCase(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+const schema = z.object(variables).transform((parsed) => {
+  const fields = Object.fromEntries(Object.entries(parsed).map(([name, value]) => [camelCase(name), value])) as FromEnvironment;
+  return { ...fields, publicUrl: fields.publicUrl ?? `http://localhost:${fields.port}` };
+});
+
+/** Process configuration, parsed and validated once from the environment. */
+export type Config = z.output<typeof schema>;
+
+/** Parses the environment; every bad variable is a ConfigError problem naming it, all at once. */
 export function loadConfig(env: Env = process.env): Config {
-  const port = integer(env, 'PORT', 4000);
-  const logLevel = (optional(env, 'LOG_LEVEL') ?? 'info') as Config['logLevel'];
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
-  const publicUrl = optional(env, 'PUBLIC_URL') ?? `http://localhost:${port}`;
-  try {
-    new URL(publicUrl);
-  } catch {
-    throw new ConfigError(`PUBLIC_URL must be an absolute URL, got "${publicUrl}"`);
-  }
-  return {
-    port,
-    host: optional(env, 'HOST') ?? '0.0.0.0',
-    databaseUrl: optional(env, 'DATABASE_URL'),
-    databaseSchema: optional(env, 'DATABASE_SCHEMA'),
-    sqlitePath: optional(env, 'SQLITE_PATH') ?? 'data/signoff.sqlite',
-    redisUrl: optional(env, 'REDIS_URL'),
-    redisPrefix: optional(env, 'REDIS_PREFIX') ?? 'signoff:',
-    sessionTtlSeconds: integer(env, 'SESSION_TTL_SECONDS', 30 * 24 * 3600, 60),
-    expirySweepSeconds: integer(env, 'EXPIRY_SWEEP_SECONDS', 30, 1),
-    activityWriteIntervalSeconds: integer(env, 'ACTIVITY_WRITE_INTERVAL_SECONDS', 60),
-    stepUpWindowSeconds: integer(env, 'STEP_UP_WINDOW_SECONDS', 300),
-    trustProxy: parseTrustProxy(optional(env, 'TRUST_PROXY')),
-    publicUrl: publicUrl.replace(/\/+$/, ''),
-    smtpUrl: optional(env, 'SMTP_URL'),
-    mailFrom: optional(env, 'MAIL_FROM') ?? 'signoff <no-reply@signoff.local>',
-    outboxDir: optional(env, 'OUTBOX_DIR') ?? 'data/outbox',
-    logLevel,
-    corsOrigins: parseOrigins(optional(env, 'CORS_ORIGINS')),
-  };
+  const input = Object.fromEntries(Object.keys(variables).map((name) => [name, env[name]?.trim() || undefined]));
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.map(String).join('.')} ${issue.message}`));
+}
+
+/** Values that work but are rarely meant in production; logged at start. */
+export function configWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.sessionTtlSeconds < 300) warnings.push(`SESSION_TTL_SECONDS is ${config.sessionTtlSeconds}: every session ends within 5 minutes of sign-in`);
+  return warnings;
 }

@@ -1,10 +1,13 @@
 import 'reflect-metadata';
-import { createLogger } from './common/logger';
+import type * as LoggerModule from './common/logger';
 import { ConfigError, configWarnings, loadConfig } from './config/config';
-import { startServer } from './server';
+import type * as ServerModule from './server';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The rest of the service loads only once the configuration is known good, so a bad variable fails at once.
+  const { createLogger } = require('./common/logger') as typeof LoggerModule;
+  const { startServer } = require('./server') as typeof ServerModule;
   const logger = createLogger(config.logLevel);
   for (const warning of configWarnings(config)) logger.warn(warning);
   const server = await startServer(config, logger);

@@ -8,7 +8,7 @@ describe('the process with a bad configuration', () => {
   afterAll(() => stores.close());
 
   // Each case points both stores at a listener that counts dials, so "before any store is opened" is observable.
-  it.concurrent.each([
+  it.each([
     ['PORT', { PORT: '70000' }],
     ['REDIS_URL', { REDIS_URL: 'localhost:6379' }],
     ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],

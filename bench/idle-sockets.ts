@@ -81,7 +81,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
       goal(`server RSS added by ${sockets} sockets, scaled to 10,000`, ((ours.rssAfter - ours.rssBefore) / sockets) * 10_000 / GIB, '<', 1, 'GiB'),
     ],
     notes: [
-      `signoff server RSS ${Math.round(ours.rssBefore / MIB)} MiB before the sockets (mostly geoip-lite's data), ${Math.round(ours.rssAfter / MIB)} MiB after.`,
+      `signoff server RSS ${Math.round(ours.rssBefore / MIB)} MiB before the sockets, ${Math.round(ours.rssAfter / MIB)} MiB after.`,
       'Memory is read after two forced collections (--expose-gc) and a short settle; "per socket" rows are (after - before) / sockets.',
     ],
   };

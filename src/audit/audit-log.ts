@@ -44,11 +44,25 @@ export class AuditLog {
 
   /** Appends one event; pass the transaction's manager so it commits with the change it describes. */
   async record(record: AuditRecord, manager?: EntityManager): Promise<void> {
+    const repository = manager ? manager.getRepository(AuditEventEntity) : this.events;
+    await repository.insert(this.eventOf(record));
+  }
+
+  /**
+   * The row `record` becomes, as column name -> value ready for the driver, computed without I/O:
+   * for statements that write the event in the same statement as the change it describes.
+   */
+  rowOf(record: AuditRecord): Map<string, unknown> {
+    const event = this.eventOf(record);
+    const { driver } = this.events.manager.connection;
+    return new Map(this.events.metadata.columns.map((column) => [column.databaseName, driver.preparePersistentValue(column.getEntityValue(event), column)]));
+  }
+
+  private eventOf(record: AuditRecord): AuditEventEntity {
     const { client, actor } = record.origin;
     const ipAddress = client?.ipAddress ?? actor?.ipAddress ?? '0.0.0.0';
     const deviceLabel = actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)');
-    const repository = manager ? manager.getRepository(AuditEventEntity) : this.events;
-    await repository.insert({
+    return this.events.create({
       id: randomUUID(),
       userId: record.userId,
       type: record.type,

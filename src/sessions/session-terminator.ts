@@ -1,12 +1,12 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog, AuditRecord } from '../audit/audit-log';
 import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
-import type { ClientInfo } from './session.service';
+import { isSessionId, type ClientInfo } from './session.service';
 
 /** Which of an account's sessions to end. */
 export type TerminationTarget =
@@ -41,13 +41,17 @@ const AUDIT_TYPE: Record<TerminationReason, AuditEventType> = {
   [TerminationReason.EXPIRED]: AuditEventType.SESSION_EXPIRED,
 };
 
+/** Filled in by the ending statement itself, from the ids it ended. */
+const TARGETS_COLUMN = 'target_session_ids';
+
 /** These are events in their own right: audited even when no session was left to end. */
 const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED]);
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password
- * change and reset, "this wasn't me", expiry. In one transaction it marks the rows (soft revoke)
- * and appends the audit event; after commit it publishes one event that every instance turns into
+ * change and reset, "this wasn't me", expiry. In one statement (Postgres; one transaction on SQLite)
+ * it marks the rows (soft revoke) and appends the audit event, committed together with any
+ * `alongside` work; right after commit it publishes one event that every instance turns into
  * sessionTerminated messages and socket closes. When it returns, the tokens are refused
  * everywhere, because every token check reads the database.
  */
@@ -61,37 +65,90 @@ export class SessionTerminator {
   ) {}
 
   async end(request: TerminationRequest, now = this.clock.now()): Promise<TerminationOutcome> {
-    const outcome = await this.dataSource.transaction(async (manager) => {
-      const sessionIds = await this.endLiveTargets(manager, request, now);
-      await request.alongside?.(manager);
-      if (sessionIds.length > 0 || ALWAYS_AUDITED.has(request.reason)) {
-        await this.auditLog.record(
-          {
-            userId: request.userId,
-            type: AUDIT_TYPE[request.reason],
-            origin: { client: request.client, actor: request.actor },
-            targetSessionIds: sessionIds,
-            at: now,
-          },
-          manager,
-        );
-      }
-      return { sessionIds, terminatedAt: now };
-    });
-    if (outcome.sessionIds.length > 0) await this.announce(request, outcome);
+    const sessionIds = this.dataSource.options.type === 'postgres' ? await this.endOnPostgres(request, now) : await this.endInTransaction(request, now);
+    const outcome = { sessionIds, terminatedAt: now };
+    if (sessionIds.length > 0) await this.announce(request, outcome);
     return outcome;
   }
 
+  private audited(request: TerminationRequest, sessionIds: string[]): boolean {
+    return ALWAYS_AUDITED.has(request.reason) || sessionIds.length > 0;
+  }
+
+  private auditRecord(request: TerminationRequest, sessionIds: string[], now: Date): AuditRecord {
+    return {
+      userId: request.userId,
+      type: AUDIT_TYPE[request.reason],
+      origin: { client: request.client, actor: request.actor },
+      targetSessionIds: sessionIds,
+      at: now,
+    };
+  }
+
   /**
-   * Marks the live targets ended in one statement and returns their ids. The row locks the UPDATE
-   * takes make two instances ending the same session at once serialize: the second re-checks
-   * `revoked_at IS NULL`, finds nothing, and announces nothing.
+   * Postgres: the ending and its audit event are one statement (a data-modifying CTE), so without
+   * `alongside` work the revocation costs one round trip and one commit.
    */
+  private async endOnPostgres(request: TerminationRequest, now: Date): Promise<string[]> {
+    const { sql, parameters } = this.endingStatement(request, now);
+    const ended = (rows: { id: string }[]) => rows.map((row) => row.id);
+    const { alongside } = request;
+    if (!alongside) return ended(await this.dataSource.query(sql, parameters));
+    return this.dataSource.transaction(async (manager) => {
+      const rows: { id: string }[] = await manager.query(sql, parameters);
+      await alongside(manager);
+      return ended(rows);
+    });
+  }
+
+  /**
+   * `WITH ended AS (UPDATE sessions ... RETURNING id), audited AS (INSERT INTO audit_events ...
+   * SELECT ... WHERE <audited>) SELECT id FROM ended`. The row locks the UPDATE takes make two
+   * instances ending the same session at once serialize: the second re-checks `revoked_at IS NULL`,
+   * finds nothing, and neither audits nor announces anything.
+   */
+  private endingStatement(request: TerminationRequest, now: Date): { sql: string; parameters: unknown[] } {
+    const parameters: unknown[] = [];
+    const param = (value: unknown) => `$${parameters.push(value)}`;
+    const { target } = request;
+    const at = param(now);
+    const conditions = [`user_id = ${param(request.userId)}`, 'revoked_at IS NULL'];
+    // Expiry ends sessions past expiresAt; every other path ends only live ones.
+    if (request.reason !== TerminationReason.EXPIRED) conditions.push(`expires_at > ${at}`);
+    if ('sessionIds' in target) conditions.push(`id = ANY(${param(target.sessionIds.filter(isSessionId))}::uuid[])`);
+    else if (target.allExcept) conditions.push(`id <> ${param(target.allExcept)}`);
+
+    const row = this.auditLog.rowOf(this.auditRecord(request, [], now));
+    const columns = [...row.keys()];
+    const values = columns.map((column) =>
+      column === TARGETS_COLUMN ? `coalesce((SELECT string_agg(id::text, ',') FROM ended), '')` : param(row.get(column)),
+    );
+    const sql = `WITH ended AS (
+        UPDATE sessions SET revoked_at = ${at}, revoke_reason = ${param(request.reason)}, revoked_by_session_id = ${param(request.actor?.id ?? null)}
+        WHERE ${conditions.join(' AND ')} RETURNING id
+      ), audited AS (
+        INSERT INTO audit_events (${columns.join(', ')}) SELECT ${values.join(', ')}
+        WHERE ${ALWAYS_AUDITED.has(request.reason) ? 'true' : 'EXISTS (SELECT 1 FROM ended)'}
+      )
+      SELECT id FROM ended`;
+    return { sql, parameters };
+  }
+
+  /** SQLite has no data-modifying CTE: the ending and its audit event are two statements in one transaction. */
+  private endInTransaction(request: TerminationRequest, now: Date): Promise<string[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const sessionIds = await this.endLiveTargets(manager, request, now);
+      await request.alongside?.(manager);
+      if (this.audited(request, sessionIds)) await this.auditLog.record(this.auditRecord(request, sessionIds, now), manager);
+      return sessionIds;
+    });
+  }
+
+  /** Marks the live targets ended in one UPDATE ... RETURNING (SQLite >= 3.35) and returns their ids. */
   private async endLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<string[]> {
     const { target } = request;
     if ('sessionIds' in target && target.sessionIds.length === 0) return [];
     const conditions = ['user_id = :userId', 'revoked_at IS NULL'];
-    // Expiry ends sessions past expiresAt; every other path ends only live ones.
     if (request.reason !== TerminationReason.EXPIRED) conditions.push('expires_at > :now');
     if ('sessionIds' in target) conditions.push('id IN (:...ids)');
     else if (target.allExcept) conditions.push('id <> :except');
@@ -108,7 +165,6 @@ export class SessionTerminator {
       },
       {},
     );
-    // Both drivers run UPDATE ... RETURNING (SQLite >= 3.35); the structured result carries the rows either way.
     const result = await (manager.queryRunner as NonNullable<EntityManager['queryRunner']>).query(sql, parameters, true);
     return (result.records as { id: string }[]).map((row) => row.id);
   }

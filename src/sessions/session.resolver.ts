@@ -5,7 +5,7 @@ import { requireViewer, type RequestContext } from '../common/context';
 import { NotFoundError } from '../common/errors';
 import { TerminationReason } from './session.entity';
 import type { SessionEventHub } from './session-event-hub';
-import type { SessionService } from './session.service';
+import { isSessionId, type SessionService } from './session.service';
 import type { SessionTerminator } from './session-terminator';
 import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
 
@@ -57,17 +57,24 @@ export class SessionResolver {
     @Ctx() context: RequestContext,
   ): Promise<RevokeResult> {
     const viewer = requireViewer(context);
-    const target = await this.sessionService.findLive(viewer.userId, id);
-    if (!target) throw new NotFoundError();
-    const isSelf = target.id === viewer.id;
-    if (!isSelf) await this.stepUp.require(viewer, confirmation, context.client, 'revokeSession');
+    if (!isSessionId(id)) throw new NotFoundError();
+    const targetId = id.toLowerCase();
+    const isSelf = targetId === viewer.id;
+    if (!isSelf && !(this.stepUp.isFresh(viewer) && !confirmation)) {
+      // A confirmation will be asked for or checked: only for a session there is to end, so a missing
+      // or foreign id answers NOT_FOUND, never a prompt.
+      if (!(await this.sessionService.findLive(viewer.userId, targetId))) throw new NotFoundError();
+      await this.stepUp.require(viewer, confirmation, context.client, 'revokeSession');
+    }
+    // Within the step-up window the ending itself tells whether the session was there to end: no read before it.
     const { sessionIds } = await this.terminator.end({
       userId: viewer.userId,
-      target: { sessionIds: [target.id] },
+      target: { sessionIds: [targetId] },
       reason: isSelf ? TerminationReason.LOGOUT : TerminationReason.REVOKED,
       actor: viewer,
       client: context.client,
     });
+    if (sessionIds.length === 0) throw new NotFoundError();
     return toRevokeResult(sessionIds);
   }
 

@@ -61,9 +61,14 @@ export class StepUp {
   /** Passes when a confirmation is given and right, or the session confirmed recently; throws otherwise. */
   async require(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action: SensitiveAction): Promise<void> {
     if (hasAnswer(confirmation)) return this.confirm(viewer, confirmation, client, action);
-    const windowMs = this.config.stepUpWindowSeconds * 1000;
-    if (windowMs > 0 && Date.now() - viewer.confirmedAt.getTime() < windowMs) return;
+    if (this.isFresh(viewer)) return;
     throw new StepUpRequiredError(await this.methods(viewer.userId, action), SENSITIVE_ACTIONS[action]);
+  }
+
+  /** Did this session confirm (or sign in) within the window? No I/O: callers may skip work before a confirmation. */
+  isFresh(viewer: SessionEntity): boolean {
+    const windowMs = this.config.stepUpWindowSeconds * 1000;
+    return windowMs > 0 && Date.now() - viewer.confirmedAt.getTime() < windowMs;
   }
 
   /**

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
@@ -44,6 +45,9 @@ import { InProcessEventBus, type EventBus } from './realtime/event-bus';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
 import { buildGraphqlSchema } from './schema';
+import { RedisLeases } from './realtime/lease';
+import { LeasedCoherence, LocalCoherence, type CacheAck, type CacheCoherence } from './sessions/cache-coherence';
+import { SessionCache } from './sessions/session-cache';
 import { SessionEventHub } from './sessions/session-event-hub';
 import type { SessionBusEvent } from './sessions/session-events';
 import { SessionResolver, type SubscriptionContext } from './sessions/session.resolver';
@@ -72,6 +76,8 @@ export interface Services {
   hub: SessionEventHub;
   sockets: SocketRegistry;
   sweeper: SessionSweeper;
+  /** This instance's leased memory of live sessions (ADR 0004). */
+  sessionCache: SessionCache;
 }
 
 type SocketExtra = {
@@ -98,12 +104,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     cleanups.push(() => clock.stop());
 
     let redis: Redis | undefined;
+    let subscriber: Redis | undefined;
     let bus: EventBus<SessionBusEvent>;
     if (config.redisUrl) {
       redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 3 });
-      const subscriber = new Redis(config.redisUrl, { lazyConnect: true });
+      subscriber = new Redis(config.redisUrl, { lazyConnect: true });
       await Promise.all([redis.connect(), subscriber.connect()]);
-      cleanups.push(() => redis?.quit(), () => subscriber.quit());
+      cleanups.push(() => redis?.quit(), () => subscriber?.quit());
       const redisBus = new RedisEventBus<SessionBusEvent>(redis, subscriber, `${config.redisPrefix}session-events`, logger);
       await redisBus.whenReady();
       bus = redisBus;
@@ -122,9 +129,26 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const mailer = createMailer(config, logger);
     cleanups.push(() => mailer.close());
 
+    // Without Redis there is one process: endings drop entries in-process, no lease needed. Across
+    // instances the lease also needs the Postgres endings log (ADR 0004), so SQLite with Redis reads every time.
+    const sessionCache = new SessionCache(config.sessionCacheMaxEntries, !config.redisUrl);
+    let caches: CacheCoherence;
+    if (redis && subscriber && dataSource.options.type === 'postgres' && config.sessionCacheMaxEntries > 0) {
+      const leaseMs = config.sessionCacheLeaseMs;
+      const acks = new RedisEventBus<CacheAck>(redis, subscriber, `${config.redisPrefix}session-cache-acks`, logger);
+      await acks.whenReady();
+      cleanups.push(() => acks.close());
+      const leases = new RedisLeases(redis, `${config.redisPrefix}session-cache-leases`, randomUUID(), leaseMs);
+      caches = new LeasedCoherence(sessionCache, dataSource, leases, bus, acks, subscriber, { leaseMs, marginMs: Math.max(50, leaseMs / 10) }, logger);
+    } else {
+      caches = new LocalCoherence(sessionCache, bus);
+    }
+    await caches.start();
+    cleanups.push(() => caches.stop());
+
     const auditLog = new AuditLog(dataSource, clock);
-    const sessions = new SessionService(dataSource, config, hub, clock);
-    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger);
+    const sessions = new SessionService(dataSource, config, hub, clock, sessionCache);
+    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches);
     const tokens = new OneTimeTokens(dataSource);
     const notices = new SecurityNotices(mailer, logger);
     const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices);
@@ -189,6 +213,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         schema,
         onConnect: async (ctx) => {
           const token = bearerToken(ctx.connectionParams?.authorization);
+          const epoch = sessions.cacheEpoch;
           const session = await sessions.authenticate(token);
           if (!session) {
             ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.Unauthorized);
@@ -197,7 +222,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
           ctx.extra.token = token;
           sockets.add(session.id, ctx.extra.socket);
           // An ending that committed between the check and the registration would have found no socket to close.
-          if (!(await sessions.isLive(session.id))) {
+          if (!(await sessions.stillLive(session.id, epoch))) {
             ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.SessionTerminated);
             return false;
           }
@@ -281,7 +306,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper },
+      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache },
       dispose,
     };
   } catch (err) {

@@ -109,6 +109,10 @@ const variables = {
   /** A live session's lastActiveAt is written at most this often (it costs a write per request otherwise). */
   ACTIVITY_WRITE_INTERVAL_SECONDS: integer(0).default(60),
   STEP_UP_WINDOW_SECONDS: integer(0).default(300),
+  /** How long an instance may answer token checks from memory without renewing its lease (ADR 0004). */
+  SESSION_CACHE_LEASE_MS: integer(200).default(2000),
+  /** Live sessions each instance keeps in memory; 0 reads the database on every token check. */
+  SESSION_CACHE_MAX_ENTRIES: integer(0).default(100_000),
   /** Which proxies may set X-Forwarded-For (express "trust proxy" syntax: "loopback", "10.0.0.0/8", hop count...). */
   TRUST_PROXY: trustProxy().default(false),
   /** Base URL that emails link to; nothing else is ever linked. Defaults to http://localhost:PORT. */

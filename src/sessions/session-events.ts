@@ -34,6 +34,8 @@ export type SessionBusEvent =
       terminatedAt: string;
       /** The session that did it, when it was another session of the account. */
       terminatedBy: SessionSnapshot | null;
+      /** Set when the ending waits for every instance's cache to drop the sessions (ADR 0004). */
+      ackId?: string;
     }
   | { type: 'SESSION_ADDED'; userId: string; sessionId: string };
 

@@ -1,8 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog, AuditRecord } from '../audit/audit-log';
 import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
+import type { CacheCoherence } from './cache-coherence';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
@@ -52,8 +54,9 @@ const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationR
  * change and reset, "this wasn't me", expiry. In one statement (Postgres; one transaction on SQLite)
  * it marks the rows (soft revoke) and appends the audit event, committed together with any
  * `alongside` work; right after commit it publishes one event that every instance turns into
- * sessionTerminated messages and socket closes. When it returns, the tokens are refused
- * everywhere, because every token check reads the database.
+ * sessionTerminated messages and socket closes. It returns once every instance that could answer
+ * a token check from memory has dropped the sessions (or its lease has run out): from then on the
+ * tokens are refused everywhere (ADR 0004).
  */
 export class SessionTerminator {
   constructor(
@@ -62,12 +65,16 @@ export class SessionTerminator {
     private readonly auditLog: AuditLog,
     private readonly clock: DatabaseClock,
     private readonly logger: Logger,
+    private readonly caches: CacheCoherence,
   ) {}
 
   async end(request: TerminationRequest, now = this.clock.now()): Promise<TerminationOutcome> {
     const sessionIds = this.dataSource.options.type === 'postgres' ? await this.endOnPostgres(request, now) : await this.endInTransaction(request, now);
+    const committedAt = performance.now();
     const outcome = { sessionIds, terminatedAt: now };
-    if (sessionIds.length > 0) await this.announce(request, outcome);
+    if (sessionIds.length > 0) {
+      await this.caches.confirmEnded(sessionIds, committedAt, (ackId) => this.announce(request, outcome, ackId));
+    }
     return outcome;
   }
 
@@ -169,7 +176,8 @@ export class SessionTerminator {
     return (result.records as { id: string }[]).map((row) => row.id);
   }
 
-  private async announce(request: TerminationRequest, outcome: TerminationOutcome): Promise<void> {
+  /** Publishes the ending; false when it could not go out (the caches then wait out their leases). */
+  private async announce(request: TerminationRequest, outcome: TerminationOutcome, ackId: string | undefined): Promise<boolean> {
     const event = {
       type: 'SESSIONS_ENDED' as const,
       userId: request.userId,
@@ -177,12 +185,15 @@ export class SessionTerminator {
       reason: request.reason,
       terminatedAt: outcome.terminatedAt.toISOString(),
       terminatedBy: request.actor && !outcome.sessionIds.includes(request.actor.id) ? snapshotOf(request.actor) : null,
+      ...(ackId ? { ackId } : {}),
     };
     try {
       await this.hub.publish(event);
+      return true;
     } catch (err) {
-      // The tokens are already refused; the sweeper's reconciliation closes the sockets.
+      // The tokens are refused once the leases run out; the sweeper's reconciliation closes the sockets.
       this.logger.error({ err, sessionIds: outcome.sessionIds }, 'could not publish session termination');
+      return false;
     }
   }
 }

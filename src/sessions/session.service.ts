@@ -6,6 +6,7 @@ import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
+import type { SessionCache } from './session-cache';
 import type { SessionEventHub } from './session-event-hub';
 
 const TOKEN_PREFIX = 'so';
@@ -31,6 +32,7 @@ export class SessionService {
     private readonly config: Config,
     private readonly hub: SessionEventHub,
     private readonly clock: DatabaseClock,
+    private readonly cache: SessionCache,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
   }
@@ -61,7 +63,10 @@ export class SessionService {
       revokeReason: null,
       revokedBySessionId: null,
     });
+    const epoch = this.cache.epoch;
     await this.sessions.insert(session);
+    // Warm: the device's next request is answered from memory (unless an ending arrived meanwhile).
+    this.cache.admit(session, epoch);
     await this.hub.publish({ type: 'SESSION_ADDED', userId, sessionId: session.id });
     return { token, session };
   }
@@ -77,25 +82,54 @@ export class SessionService {
   }
 
   /**
-   * The one token check, for HTTP requests and WebSocket connections alike. It asks the database
-   * every time: no cached "still valid" answer can outlive a revocation on any instance.
+   * The one token check, for HTTP requests and WebSocket connections alike. From memory while
+   * this instance holds its cache lease, from the database otherwise (ADR 0004): an ending is not
+   * complete until every instance that could answer from memory has dropped the session.
    */
   async authenticate(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
     if (!token || !TOKEN_SHAPE.test(token)) return null;
-    const session = await this.sessions.findOne({
-      where: { tokenHash: hashToken(token), revokedAt: IsNull(), expiresAt: MoreThan(now) },
-    });
+    const tokenHash = hashToken(token);
+    const cached = this.cache.get(tokenHash);
+    if (cached) {
+      if (cached.expiresAt.getTime() > now.getTime()) {
+        await this.touch(cached, now);
+        return cached;
+      }
+      // Over its end by this clock: the database decides.
+      this.cache.drop([cached.id]);
+    }
+    const epoch = this.cache.epoch;
+    const session = await this.sessions.findOne({ where: { tokenHash, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
     if (!session) return null;
+    this.cache.admit(session, epoch);
     await this.touch(session, now);
     return session;
   }
 
-  /** lastActiveAt is written at most once per interval: a write per request would double the cost of reads. */
+  /** The cache's epoch: read it before `authenticate`, then pass it to `stillLive`. */
+  get cacheEpoch(): number {
+    return this.cache.epoch;
+  }
+
+  /**
+   * After a socket registered: could its session have ended between the check and the
+   * registration? Not if nothing was dropped from a trusted cache since `epoch` (any ending that
+   * arrives later finds the socket); otherwise ask the database.
+   */
+  async stillLive(sessionId: string, epoch: number): Promise<boolean> {
+    if (this.cache.trusted() && this.cache.epoch === epoch) return true;
+    return this.isLive(sessionId);
+  }
+
+  /**
+   * lastActiveAt is written at most once per interval: a write per request would double the cost
+   * of reads. The shared row is marked first, so concurrent requests do not write it again.
+   */
   private async touch(session: SessionEntity, now: Date): Promise<void> {
     const staleBefore = now.getTime() - this.config.activityWriteIntervalSeconds * 1000;
     if (session.lastActiveAt.getTime() > staleBefore) return;
-    await this.sessions.update({ id: session.id }, { lastActiveAt: now });
     session.lastActiveAt = now;
+    await this.sessions.update({ id: session.id }, { lastActiveAt: now });
   }
 
   /** Is the session still live? For re-checks after a socket registered. */
@@ -120,5 +154,8 @@ export class SessionService {
   /** Records a fresh confirmation (step-up) for this session. */
   async markConfirmed(sessionId: string, now = this.clock.now()): Promise<void> {
     await this.sessions.update({ id: sessionId }, { confirmedAt: now });
+    // Other instances keep the older time: they ask for a confirmation once more at worst.
+    const cached = this.cache.peek(sessionId);
+    if (cached) cached.confirmedAt = now;
   }
 }

@@ -10,6 +10,7 @@ import cors from 'cors';
 import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { Redis } from 'ioredis';
+import type { DataSource } from 'typeorm';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { AlertsResolver } from './alerts/alerts.resolver';
 import { SignInAlerts } from './alerts/sign-in-alerts';
@@ -78,6 +79,7 @@ export interface Services {
   sweeper: SessionSweeper;
   /** This instance's leased memory of live sessions (ADR 0004). */
   sessionCache: SessionCache;
+  dataSource: DataSource;
 }
 
 type SocketExtra = {
@@ -306,7 +308,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache },
+      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache, dataSource },
       dispose,
     };
   } catch (err) {

@@ -40,7 +40,14 @@ describe('a stolen session token cannot take the account over', () => {
   }
 
   /** The session last proved who holds it an hour ago: outside the 5-minute step-up window. */
-  const confirmedLongAgo = (sessionId: string) => sql(env.cluster, `UPDATE sessions SET confirmed_at = now() - interval '1 hour' WHERE id = $1`, [sessionId]);
+  // Behind the service's back, so the instances' cached rows (ADR 0004) are set back too.
+  const confirmedLongAgo = async (sessionId: string) => {
+    const [row] = await sql<{ confirmed_at: Date }>(env.cluster, `UPDATE sessions SET confirmed_at = now() - interval '1 hour' WHERE id = $1 RETURNING confirmed_at`, [sessionId]);
+    for (const instance of env.cluster.instances) {
+      const cached = instance.services.sessionCache.peek(sessionId);
+      if (cached && row) cached.confirmedAt = row.confirmed_at;
+    }
+  };
   const enrolledAgo = (userId: string, interval: string) => sql(env.cluster, `UPDATE users SET totp_enabled_at = now() - $2::interval WHERE id = $1`, [userId, interval]);
 
   async function enrol(token: string): Promise<{ secret: string; recoveryCodes: string[] }> {

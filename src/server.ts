@@ -181,7 +181,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     );
     const alerts = new SignInAlerts(config, tokens, sessions, terminator, passwords, mailer, logger);
     const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, failedLogins);
-    const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, logger);
+    const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
 

@@ -104,6 +104,8 @@ const variables = {
   REDIS_PREFIX: z.string().default('signoff:'),
   /** Short values are for trying expiry out; configWarnings flags them. */
   SESSION_TTL_SECONDS: integer(2).default(30 * 24 * 3600),
+  /** A session nobody used for this long is refused and ended (reason EXPIRED); short values as for the TTL. */
+  SESSION_IDLE_TIMEOUT_SECONDS: integer(2).default(14 * 24 * 3600),
   /** How often an instance ends sessions that have reached `expiresAt`. */
   EXPIRY_SWEEP_SECONDS: integer(1).default(30),
   /** A live session's lastActiveAt is written at most this often (it costs a write per request otherwise). */
@@ -156,5 +158,8 @@ export function loadConfig(env: Env = process.env): Config {
 export function configWarnings(config: Config): string[] {
   const warnings: string[] = [];
   if (config.sessionTtlSeconds < 300) warnings.push(`SESSION_TTL_SECONDS is ${config.sessionTtlSeconds}: every session ends within 5 minutes of sign-in`);
+  if (config.sessionIdleTimeoutSeconds < 300) {
+    warnings.push(`SESSION_IDLE_TIMEOUT_SECONDS is ${config.sessionIdleTimeoutSeconds}: a session unused for that long ends`);
+  }
   return warnings;
 }

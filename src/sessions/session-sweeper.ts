@@ -1,9 +1,11 @@
 import { In, IsNull, LessThanOrEqual, Not, type DataSource, type Repository } from 'typeorm';
+import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
 import type { SocketRegistry } from '../realtime/socket-registry';
 import { SessionEntity, TerminationReason } from './session.entity';
 import { snapshotOf } from './session-events';
+import { idleBefore } from './session-lifetime';
 import type { SessionEventHub } from './session-event-hub';
 import type { SessionTerminator } from './session-terminator';
 
@@ -11,7 +13,8 @@ const BATCH = 500;
 
 /**
  * Periodic upkeep on every instance:
- * - ends sessions that reached expiresAt (reason EXPIRED) through the terminator, like any other ending;
+ * - ends sessions that reached expiresAt or sat unused past the idle timeout (reason EXPIRED for
+ *   both) through the terminator, like any other ending;
  * - closes local sockets whose session ended while this instance missed the event (a Redis outage),
  *   so a lost message never leaves a socket of an ended session open for long.
  */
@@ -26,6 +29,7 @@ export class SessionSweeper {
     private readonly hub: SessionEventHub,
     private readonly sockets: SocketRegistry,
     private readonly clock: DatabaseClock,
+    private readonly config: Pick<Config, 'sessionIdleTimeoutSeconds' | 'activityWriteIntervalSeconds'>,
     private readonly logger: Logger,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
@@ -58,7 +62,10 @@ export class SessionSweeper {
     for (;;) {
       const expired = await this.sessions.find({
         select: { id: true, userId: true },
-        where: { revokedAt: IsNull(), expiresAt: LessThanOrEqual(now) },
+        where: [
+          { revokedAt: IsNull(), expiresAt: LessThanOrEqual(now) },
+          { revokedAt: IsNull(), lastActiveAt: LessThanOrEqual(idleBefore(this.config, now)) },
+        ],
         take: BATCH,
       });
       const byUser = new Map<string, string[]>();

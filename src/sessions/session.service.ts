@@ -7,6 +7,7 @@ import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
 import type { SessionCache } from './session-cache';
+import { idleBefore } from './session-lifetime';
 import type { SessionEventHub } from './session-event-hub';
 
 const TOKEN_PREFIX = 'so';
@@ -91,15 +92,15 @@ export class SessionService {
     const tokenHash = hashToken(token);
     const cached = this.cache.get(tokenHash);
     if (cached) {
-      if (cached.expiresAt.getTime() > now.getTime()) {
+      if (cached.expiresAt.getTime() > now.getTime() && cached.lastActiveAt.getTime() > idleBefore(this.config, now).getTime()) {
         await this.touch(cached, now);
         return cached;
       }
-      // Over its end by this clock: the database decides.
+      // Over its end or idle by this clock (another instance may have seen it used since): the database decides.
       this.cache.drop([cached.id]);
     }
     const epoch = this.cache.epoch;
-    const session = await this.sessions.findOne({ where: { tokenHash, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
+    const session = await this.sessions.findOne({ where: { tokenHash, ...this.liveAt(now) } });
     if (!session) return null;
     this.cache.admit(session, epoch);
     await this.touch(session, now);
@@ -134,13 +135,13 @@ export class SessionService {
 
   /** Is the session still live? For re-checks after a socket registered. */
   async isLive(sessionId: string, now = this.clock.now()): Promise<boolean> {
-    return this.sessions.exists({ where: { id: sessionId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
+    return this.sessions.exists({ where: { id: sessionId, ...this.liveAt(now) } });
   }
 
   /** The account's live sessions, newest first. */
   listLive(userId: string, now = this.clock.now()): Promise<SessionEntity[]> {
     return this.sessions.find({
-      where: { userId, revokedAt: IsNull(), expiresAt: MoreThan(now) },
+      where: { userId, ...this.liveAt(now) },
       order: { createdAt: 'DESC', id: 'DESC' },
     });
   }
@@ -148,7 +149,12 @@ export class SessionService {
   /** A live session of this account, or null: another account's id looks exactly like a missing one. */
   async findLive(userId: string, sessionId: string, now = this.clock.now()): Promise<SessionEntity | null> {
     if (!isSessionId(sessionId)) return null;
-    return this.sessions.findOne({ where: { id: sessionId.toLowerCase(), userId, revokedAt: IsNull(), expiresAt: MoreThan(now) } });
+    return this.sessions.findOne({ where: { id: sessionId.toLowerCase(), userId, ...this.liveAt(now) } });
+  }
+
+  /** What makes a session live at `now`: not ended, not past expiresAt, not idle. */
+  private liveAt(now: Date) {
+    return { revokedAt: IsNull(), expiresAt: MoreThan(now), lastActiveAt: MoreThan(idleBefore(this.config, now)) };
   }
 
   /** Records a fresh confirmation (step-up) for this session. */

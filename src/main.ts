@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type * as LoggerModule from './common/logger';
 import { ConfigError, configWarnings, loadConfig } from './config/config';
 import type * as ServerModule from './server';
+import { ExitCode, exitOnTerminationSignals } from './shutdown';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -14,20 +15,11 @@ async function main(): Promise<void> {
   const stores = `${config.databaseUrl ? 'PostgreSQL' : `SQLite (${config.sqlitePath})`}, ${config.redisUrl ? 'Redis pub/sub' : 'in-process pub/sub'}`;
   console.log(`signoff is serving GraphQL at ${server.url} (WebSocket: ${server.url.replace(/^http/, 'ws')}) on ${stores}`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await server.dispose();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  exitOnTerminationSignals(() => server.dispose(), { timeoutMs: config.shutdownTimeoutSeconds * 1000, logger });
 }
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError) for (const problem of err.problems) console.error(`Configuration error: ${problem}`);
   else console.error('signoff failed to start:', err);
-  process.exit(1);
+  process.exit(ExitCode.Failure);
 });

@@ -91,11 +91,14 @@ type SocketExtra = {
 /** Builds and starts one instance: HTTP and graphql-ws on one port and path, over the configured stores. */
 export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   const cleanups: (() => Promise<unknown> | void)[] = [];
-  const dispose = async () => {
-    for (const cleanup of cleanups.reverse()) {
-      await Promise.resolve(cleanup()).catch((err) => logger.warn({ err }, 'error during shutdown'));
-    }
-  };
+  // Once: a second call (a second signal, a test's afterAll) waits for the first instead of re-running it.
+  let disposing: Promise<void> | undefined;
+  const dispose = () =>
+    (disposing ??= (async () => {
+      for (const cleanup of cleanups.reverse()) {
+        await Promise.resolve(cleanup()).catch((err) => logger.warn({ err }, 'error during shutdown'));
+      }
+    })());
 
   try {
     const dataSource = await openDatabase(config);
@@ -251,6 +254,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const apollo = new ApolloServer<HttpRequestContext>({
       schema,
+      // main owns SIGTERM/SIGINT (src/shutdown.ts); Apollo's handlers would stop it a second time, which never resolves.
+      stopOnTerminationSignals: false,
       formatError,
       includeStacktraceInErrorResponses: false,
       parseOptions: limits.parseOptions,
@@ -258,7 +263,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       plugins: [
         ...limits.apolloPlugins,
         graphqlOverHttpStatus(),
-        ApolloServerPluginDrainHttpServer({ httpServer }),
+        // In-flight requests get most of the shutdown budget; the rest closes Redis and the database.
+        ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 750 }),
         ApolloServerPluginLandingPageDisabled(),
         // Nothing here is cacheable (per-user data); without this plugin Apollo stops wrapping every field resolver.
         ApolloServerPluginCacheControlDisabled(),

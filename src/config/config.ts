@@ -126,6 +126,8 @@ const variables = {
   /** Where messages go without SMTP_URL: a folder a developer can read. */
   OUTBOX_DIR: z.string().default('data/outbox'),
   LOG_LEVEL: oneOf(LOG_LEVELS).default('info'),
+  /** A graceful stop (SIGTERM/SIGINT) exits within this; in-flight requests get three quarters of it. */
+  SHUTDOWN_TIMEOUT_SECONDS: integer(1).default(10),
   /** Browser origins allowed to call the API; '*' by default (tokens travel in headers, not cookies). */
   CORS_ORIGINS: origins().default('*'),
 };

@@ -26,7 +26,13 @@ export class AttemptLimiter {
     };
     this.limiter = redis
       ? // While Redis is unreachable, each instance counts on its own instead of failing every sign-in.
-        new RateLimiterRedis({ storeClient: redis, useRedisPackage: false, insuranceLimiter: new RateLimiterMemory(options), ...options })
+        new RateLimiterRedis({
+          storeClient: redis,
+          useRedisPackage: false,
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory(options),
+          ...options,
+        })
       : new RateLimiterMemory(options);
   }
 

@@ -65,6 +65,18 @@ export class SessionEventHub {
     return this.bus.publish(event);
   }
 
+  /**
+   * Publishes news that may be lost (a sign-in for sessionsChanged): what it reports has already
+   * committed, so a bus failure is logged and must not fail the caller.
+   */
+  async announce(event: SessionBusEvent): Promise<void> {
+    try {
+      await this.bus.publish(event);
+    } catch (err) {
+      this.logger.warn({ err, type: event.type }, 'could not publish session event');
+    }
+  }
+
   /** Also used for sessions found ended by reconciliation, whose event this instance may have missed. */
   async dispatch(event: SessionBusEvent): Promise<void> {
     if (event.type === 'SESSION_ADDED') {

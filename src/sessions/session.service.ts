@@ -68,7 +68,7 @@ export class SessionService {
     await this.sessions.insert(session);
     // Warm: the device's next request is answered from memory (unless an ending arrived meanwhile).
     this.cache.admit(session, epoch);
-    await this.hub.publish({ type: 'SESSION_ADDED', userId, sessionId: session.id });
+    await this.hub.announce({ type: 'SESSION_ADDED', userId, sessionId: session.id });
     return { token, session };
   }
 

@@ -1,0 +1,100 @@
+import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net';
+
+/**
+ * A TCP proxy in front of a real server (Redis, Postgres) that a test can cut and restore, so one
+ * instance loses its store while the shared server keeps running for everyone else.
+ * - `cut()`: drops every connection and refuses new ones (connections are accepted, then reset),
+ *   like a store that went away;
+ * - `stall()`: keeps connections open but forwards nothing, like a network that blackholes;
+ * - `restore()`: forwards again (stalled connections resume, new ones are piped).
+ */
+export class TcpProxy {
+  private mode: 'open' | 'cut' | 'stalled' = 'open';
+  private readonly pairs = new Set<[Socket, Socket]>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {}
+
+  static async start(target: { host: string; port: number }): Promise<TcpProxy> {
+    let proxy!: TcpProxy;
+    const server = createServer((client) => proxy.accept(client, target));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    proxy = new TcpProxy(server, (server.address() as AddressInfo).port);
+    return proxy;
+  }
+
+  /** The same URL with the proxy's host and port. */
+  urlFor(targetUrl: string): string {
+    const url = new URL(targetUrl);
+    url.hostname = '127.0.0.1';
+    url.port = String(this.port);
+    return url.toString();
+  }
+
+  private accept(client: Socket, target: { host: string; port: number }): void {
+    client.on('error', () => undefined);
+    if (this.mode === 'cut') {
+      client.resetAndDestroy();
+      return;
+    }
+    const upstream = connect(target.port, target.host);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+    const pair: [Socket, Socket] = [client, upstream];
+    this.pairs.add(pair);
+    const forget = () => {
+      this.pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.once('close', forget);
+    upstream.once('close', forget);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    if (this.mode === 'stalled') this.pausePair(pair);
+  }
+
+  private pausePair([client, upstream]: [Socket, Socket]): void {
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    client.pause();
+    upstream.pause();
+  }
+
+  /** Resets every open connection and refuses new ones until `restore()`. */
+  cut(): void {
+    this.mode = 'cut';
+    for (const [client, upstream] of this.pairs) {
+      client.resetAndDestroy();
+      upstream.destroy();
+    }
+    this.pairs.clear();
+  }
+
+  /** Forwards nothing, in either direction, until `restore()`; connections stay open. */
+  stall(): void {
+    this.mode = 'stalled';
+    for (const pair of this.pairs) this.pausePair(pair);
+  }
+
+  restore(): void {
+    if (this.mode === 'stalled') {
+      for (const [client, upstream] of this.pairs) {
+        client.pipe(upstream);
+        upstream.pipe(client);
+      }
+    }
+    this.mode = 'open';
+  }
+
+  get connections(): number {
+    return this.pairs.size;
+  }
+
+  async close(): Promise<void> {
+    this.cut();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

@@ -10,11 +10,18 @@ import { startServer, type RunningServer } from '../../src/server';
 
 const redisTarget = { host: new URL(TEST_REDIS_URL).hostname, port: Number(new URL(TEST_REDIS_URL).port || 6379) };
 
-/** Answers within `ms`, or the test fails naming what was slow. */
 async function timed<T>(work: Promise<T>): Promise<{ result: T; ms: number }> {
   const started = performance.now();
   const result = await work;
   return { result, ms: performance.now() - started };
+}
+
+/**
+ * The bound for a request while Redis is away: what the same request costs on this machine right
+ * now with Redis up (argon2 and a loaded CI box dominate it), plus one second.
+ */
+async function healthyPlusOneSecond(sameRequestWithRedisUp: () => Promise<unknown>): Promise<number> {
+  return (await timed(sameRequestWithRedisUp())).ms + 1000;
 }
 
 // Instance A reaches Redis directly; instance B through a proxy the test cuts, as if B lost Redis.
@@ -37,13 +44,15 @@ describe('an instance that lost Redis', () => {
     await cluster?.dispose();
   });
 
-  it('signs a person in within a second, with a token that works, the session listed and the sign-in audited', async () => {
+  it('signs a person in within a second of the usual time, with a token that works, the session listed and the sign-in audited', async () => {
     const email = uniqueEmail();
     dataOf(await graphql(healthy, RegisterDocument, { input: { email, password: PASSWORD } }));
+    const signIn = () => graphql(b.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone });
+    const bound = await healthyPlusOneSecond(signIn);
     proxy.cut();
 
-    const { result, ms } = await timed(graphql(b.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone }));
-    expect(ms).toBeLessThan(1000);
+    const { result, ms } = await timed(signIn());
+    expect(ms).toBeLessThan(bound);
     const { token, session } = dataOf(result).login;
 
     const listed = dataOf(await graphql(healthy, SessionsDocument, {}, { token, device: DEVICES.safariOnIphone })).sessions;
@@ -52,33 +61,38 @@ describe('an instance that lost Redis', () => {
     expect(audit.edges.map((edge) => edge.node)).toContainEqual(expect.objectContaining({ type: 'LOGIN', targetSessionIds: [session.id] }));
   });
 
-  it('registers a new account within a second, leaving no account behind an error', async () => {
+  it('registers a new account within a second of the usual time, leaving no account behind an error', async () => {
+    const register = (email: string) => graphql(b.url, RegisterDocument, { input: { email, password: PASSWORD } });
+    const bound = await healthyPlusOneSecond(() => register(uniqueEmail()));
     proxy.cut();
     const email = uniqueEmail();
-    const { result, ms } = await timed(graphql(b.url, RegisterDocument, { input: { email, password: PASSWORD } }));
-    expect(ms).toBeLessThan(1000);
+    const { result, ms } = await timed(register(email));
+    expect(ms).toBeLessThan(bound);
     expect(dataOf(result).register.user.email).toBe(email);
   });
 
-  it('refuses a wrong password within a second, and still counts it towards the limit', async () => {
+  it('refuses a wrong password within a second of the usual time, and still counts it towards the limit', async () => {
     const email = uniqueEmail();
     dataOf(await graphql(healthy, RegisterDocument, { input: { email, password: PASSWORD } }));
-    proxy.cut();
     const wrong = () => graphql(b.url, LoginDocument, { input: { email, password: 'not the password at all' } }, { device: DEVICES.chromeOnPixel });
+    const bound = await healthyPlusOneSecond(wrong);
+    proxy.cut();
     const { result, ms } = await timed(wrong());
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(bound);
     expect(errorCodes(result)).toEqual(['INVALID_CREDENTIALS']);
     // The per-instance fallback keeps counting while Redis is away.
     for (let i = 1; i < 10; i++) await wrong();
     expect(errorCodes(await wrong())).toEqual(['RATE_LIMITED']);
   });
 
-  it('answers within a second when Redis accepts connections but never answers', async () => {
+  it('answers within a second of the usual time when Redis accepts connections but never answers', async () => {
     const email = uniqueEmail();
     dataOf(await graphql(healthy, RegisterDocument, { input: { email, password: PASSWORD } }));
+    const signIn = () => graphql(b.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.firefoxOnMac });
+    const bound = await healthyPlusOneSecond(signIn);
     proxy.stall();
-    const { result, ms } = await timed(graphql(b.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.firefoxOnMac }));
-    expect(ms).toBeLessThan(1000);
+    const { result, ms } = await timed(signIn());
+    expect(ms).toBeLessThan(bound);
     expect(dataOf(result).login.token).toMatch(/^so_/);
   });
 });

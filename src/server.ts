@@ -28,6 +28,7 @@ import { bearerToken } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
+import { secretBoxFor } from './common/secret-box';
 import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { DatabaseClock } from './db/clock';
@@ -157,7 +158,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches);
     const tokens = new OneTimeTokens(dataSource);
     const notices = new SecurityNotices(mailer, logger);
-    const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices);
+    const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices, secretBoxFor(config));
+    await twoFactor.prepareStoredSecrets();
     const stepUp = new StepUp(dataSource, config, sessions, tokens, twoFactor, auditLog, mailer, {
       failures: limiter('confirm', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
       emailCodes: limiter('email-code', { points: 5, windowSeconds: FIFTEEN_MINUTES }),

@@ -9,11 +9,13 @@ export interface BenchStores {
   schema: string;
   redisUrl: string;
   redisPrefix: string;
+  /** SECRET_KEY, shared by every instance on these stores. */
+  secretKey: string;
 }
 
 export function newBenchStores(): BenchStores {
   const id = randomBytes(6).toString('hex');
-  return { databaseUrl: BENCH_DATABASE_URL, schema: `bench_${id}`, redisUrl: BENCH_REDIS_URL, redisPrefix: `signoff-bench:${id}:` };
+  return { databaseUrl: BENCH_DATABASE_URL, schema: `bench_${id}`, redisUrl: BENCH_REDIS_URL, redisPrefix: `signoff-bench:${id}:`, secretKey: randomBytes(32).toString('base64') };
 }
 
 /** The environment a signoff instance reads (see src/config/config.ts) for these stores. */
@@ -26,6 +28,7 @@ export function serverEnvironment(stores: BenchStores): Record<string, string> {
     DATABASE_SCHEMA: stores.schema,
     REDIS_URL: stores.redisUrl,
     REDIS_PREFIX: stores.redisPrefix,
+    SECRET_KEY: stores.secretKey,
   };
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DataSource, type MigrationInterface } from 'typeorm';
 import type { Config } from '../config/config';
@@ -20,6 +20,17 @@ export const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEve
 const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity, PgSessionEndings, PgIdleSweepIndex];
 const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions, SqliteAccountSecurity, SqliteIdleSweepIndex];
 
+/**
+ * The embedded database holds password hashes and sealed secrets, and its folder holds the key
+ * (secret.key): the folder is created 0700 and the file 0600 (SQLite gives its -wal and -shm
+ * files the database file's mode), and an existing file readable by others is tightened.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  closeSync(openSync(path, 'a', 0o600));
+  if ((statSync(path).mode & 0o077) !== 0) chmodSync(path, 0o600);
+}
+
 /** Postgres when DATABASE_URL is set, otherwise the embedded SQLite file. Never `synchronize`: schemas come from migrations. */
 export function createDataSource(config: Config): DataSource {
   if (config.databaseUrl) {
@@ -35,7 +46,7 @@ export function createDataSource(config: Config): DataSource {
       extra: { max: 20, ...(schema ? { options: `-c search_path=${schema}` } : {}) },
     });
   }
-  if (config.sqlitePath !== ':memory:') mkdirSync(dirname(config.sqlitePath), { recursive: true });
+  if (config.sqlitePath !== ':memory:') createPrivately(config.sqlitePath);
   return new DataSource({
     type: 'better-sqlite3',
     database: config.sqlitePath,

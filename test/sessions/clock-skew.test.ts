@@ -27,6 +27,7 @@ describe('an instance whose clock runs 2 h fast', () => {
         DATABASE_SCHEMA: config.databaseSchema!,
         REDIS_URL: config.redisUrl!,
         REDIS_PREFIX: config.redisPrefix,
+        SECRET_KEY: config.secretKey!.toString('base64'),
         SESSION_TTL_SECONDS: '3600',
         EXPIRY_SWEEP_SECONDS: '3600',
         OUTBOX_DIR: config.outboxDir,

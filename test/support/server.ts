@@ -38,7 +38,14 @@ export async function startCluster(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     OUTBOX_DIR: join(scratchDir, 'outbox'),
     ...(backend === 'postgres'
-      ? { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: `t_${id}`, REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: `signoff-test:${id}:` }
+      ? {
+          DATABASE_URL: TEST_DATABASE_URL,
+          DATABASE_SCHEMA: `t_${id}`,
+          REDIS_URL: TEST_REDIS_URL,
+          REDIS_PREFIX: `signoff-test:${id}:`,
+          // Shared by the cluster's instances, as in production.
+          SECRET_KEY: randomBytes(32).toString('base64'),
+        }
       : { SQLITE_PATH: join(scratchDir, 'signoff.sqlite') }),
     ...options.env,
   };

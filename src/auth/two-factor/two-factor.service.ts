@@ -1,7 +1,8 @@
-import type { DataSource, EntityManager, Repository } from 'typeorm';
+import { IsNull, Not, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
 import type { AuditLog, AuditOrigin } from '../../audit/audit-log';
 import { BadUserInputError, InvalidConfirmationError } from '../../common/errors';
+import { SecretBox, SecretBoxError } from '../../common/secret-box';
 import type { SecurityNotices } from '../../mail/security-notices';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
 import type { OneTimeTokens } from '../one-time-tokens';
@@ -18,8 +19,49 @@ export class TwoFactor {
     private readonly tokens: OneTimeTokens,
     private readonly auditLog: AuditLog,
     private readonly notices: SecurityNotices,
+    private readonly secrets: SecretBox,
   ) {
     this.users = dataSource.getRepository(UserEntity);
+  }
+
+  // The shared secret is stored sealed (SECRET_KEY), bound to its account: a database dump alone
+  // cannot mint codes, and a sealed value copied onto another account does not open.
+  private seal(userId: string, secret: string): string {
+    return this.secrets.seal(secret, `totp:${userId}`);
+  }
+
+  private open(userId: string, stored: string): string {
+    return this.secrets.open(stored, `totp:${userId}`);
+  }
+
+  /**
+   * At start: refuses a SECRET_KEY that does not open the stored secrets (every two-factor
+   * sign-in would fail), then seals secrets stored in plaintext before encryption existed.
+   */
+  async prepareStoredSecrets(): Promise<void> {
+    const sample = await this.users.findOne({ where: { totpSecret: Not(IsNull()) }, order: { totpEnabledAt: 'DESC' } });
+    if (sample?.totpSecret && SecretBox.isSealed(sample.totpSecret)) {
+      try {
+        this.open(sample.id, sample.totpSecret);
+      } catch (err) {
+        if (err instanceof SecretBoxError) {
+          throw new Error('SECRET_KEY does not open the stored two-factor secrets: start with the key they were sealed with');
+        }
+        throw err;
+      }
+    }
+    for (const column of ['totpSecret', 'totpPendingSecret'] as const) {
+      const legacy = await this.users
+        .createQueryBuilder('user')
+        .select(['user.id', `user.${column}`])
+        .where(`user.${column} IS NOT NULL AND user.${column} NOT LIKE 'v1:%'`)
+        .getMany();
+      for (const user of legacy) {
+        const plaintext = user[column]!;
+        // Only if unchanged meanwhile (another instance may be doing the same).
+        await this.users.update({ id: user.id, [column]: plaintext }, { [column]: this.seal(user.id, plaintext) });
+      }
+    }
   }
 
   isEnabled(user: Pick<UserEntity, 'totpSecret'>): boolean {
@@ -34,7 +76,7 @@ export class TwoFactor {
   async begin(user: UserEntity): Promise<{ secret: string; otpauthUrl: string }> {
     this.assertCanBegin(user);
     const secret = newTotpSecret();
-    await this.users.update({ id: user.id }, { totpPendingSecret: secret });
+    await this.users.update({ id: user.id }, { totpPendingSecret: this.seal(user.id, secret) });
     return { secret, otpauthUrl: totpUri({ secret, accountName: user.email, issuer: TOTP_ISSUER }) };
   }
 
@@ -42,13 +84,14 @@ export class TwoFactor {
   async confirm(user: UserEntity, code: string, origin: AuditOrigin): Promise<string[]> {
     if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on.');
     if (!user.totpPendingSecret) throw new BadUserInputError('Start with beginTotpSetup.');
-    const result = await verifyTotp(user.totpPendingSecret, code, { lastUsedStep: null });
+    const pendingSecret = this.open(user.id, user.totpPendingSecret);
+    const result = await verifyTotp(pendingSecret, code, { lastUsedStep: null });
     if (!result.ok) throw new InvalidConfirmationError('That code is not correct. Check the time on your device and try the newest code.');
     const codes = newRecoveryCodes();
     await this.dataSource.transaction(async (manager) => {
       await manager.getRepository(UserEntity).update(
         { id: user.id },
-        { totpSecret: user.totpPendingSecret, totpPendingSecret: null, totpEnabledAt: new Date(), totpLastStep: result.step },
+        { totpSecret: this.seal(user.id, pendingSecret), totpPendingSecret: null, totpEnabledAt: new Date(), totpLastStep: result.step },
       );
       await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.RECOVERY_CODE, manager);
       for (const code of codes) {
@@ -99,7 +142,7 @@ export class TwoFactor {
     if (looksLikeRecoveryCode(otp)) {
       return (await this.tokens.spend(OneTimeTokenPurpose.RECOVERY_CODE, hashRecoveryCode(otp), { userId: user.id })) !== null;
     }
-    const result = await verifyTotp(user.totpSecret, otp, { lastUsedStep: user.totpLastStep });
+    const result = await verifyTotp(this.open(user.id, user.totpSecret), otp, { lastUsedStep: user.totpLastStep });
     if (!result.ok) return false;
     // Claim the step: only one request can move totp_last_step past it.
     const claimed = await this.users

@@ -202,7 +202,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       ]),
     );
     const formatError = createErrorFormatter(logger);
-    const limits = createQueryLimits();
+    const limits = createQueryLimits({ introspection: config.introspection });
     const clientAddress = createClientAddressResolver(config.trustProxy);
     const clientOf = (req: IncomingMessage): ClientInfo => ({
       ipAddress: clientAddress(req),
@@ -261,6 +261,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       stopOnTerminationSignals: false,
       formatError,
       includeStacktraceInErrorResponses: false,
+      // Decided by INTROSPECTION through limits.validationRules, as on WebSocket (Apollo's own default follows NODE_ENV).
+      introspection: true,
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       plugins: [

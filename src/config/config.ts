@@ -1,5 +1,6 @@
 import proxyAddr from 'proxy-addr';
 import { z } from 'zod';
+import { parseSecretKey } from '../common/secret-box';
 
 /** A value the process cannot start with; main prints `problems`, one line each, and exits 1. */
 export class ConfigError extends Error {
@@ -79,6 +80,23 @@ const origins = () =>
     return z.NEVER;
   });
 
+/** `true` or `false`. */
+const boolean = () =>
+  z.string().transform((raw, ctx) => {
+    if (raw === 'true' || raw === 'false') return raw === 'true';
+    ctx.addIssue({ code: 'custom', message: `must be true or false${got(raw)}` });
+    return z.NEVER;
+  });
+
+/** 32 bytes as hex or base64; never echoed. */
+const secretKey = () =>
+  z.string().transform((raw, ctx) => {
+    const key = parseSecretKey(raw);
+    if (key) return key;
+    ctx.addIssue({ code: 'custom', message: 'must be 32 bytes written as hex (64 digits) or base64, e.g. the output of `openssl rand -base64 32`' });
+    return z.NEVER;
+  });
+
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 /**
@@ -130,6 +148,10 @@ const variables = {
   SHUTDOWN_TIMEOUT_SECONDS: integer(1).default(10),
   /** Browser origins allowed to call the API; '*' by default (tokens travel in headers, not cookies). */
   CORS_ORIGINS: origins().default('*'),
+  /** Seals secrets at rest (TOTP). Required with DATABASE_URL, since every instance must share it; the embedded default generates its own. */
+  SECRET_KEY: secretKey().optional(),
+  /** Schema introspection, on HTTP and WebSocket alike. */
+  INTROSPECTION: boolean().default(true),
 };
 
 type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;
@@ -140,7 +162,11 @@ function camelCase(name: string): string {
   return name.toLowerCase().replace(/_([a-z0-9])/g, (_, letter: string) => letter.toUpperCase());
 }
 
-const schema = z.object(variables).transform((parsed) => {
+const schema = z.object(variables).transform((parsed, ctx) => {
+  if (parsed.DATABASE_URL && !parsed.SECRET_KEY) {
+    ctx.addIssue({ code: 'custom', path: ['SECRET_KEY'], message: 'is required with DATABASE_URL: every instance must share it (e.g. `openssl rand -base64 32`)' });
+    return z.NEVER;
+  }
   const fields = Object.fromEntries(Object.entries(parsed).map(([name, value]) => [camelCase(name), value])) as FromEnvironment;
   return { ...fields, publicUrl: fields.publicUrl ?? `http://localhost:${fields.port}` };
 });

@@ -51,7 +51,7 @@ describe('configuration', () => {
       expect(problems).toEqual([expect.stringMatching(new RegExp(`^${name} must be a URL starting with`))]);
       expect(problems[0]).not.toContain('hunter2');
     }
-    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/app', REDIS_URL: 'rediss://cache:6380', PUBLIC_URL: 'https://example.com/' })).toMatchObject({
+    expect(loadConfig({ DATABASE_URL: 'postgresql://u@db/app', SECRET_KEY: '0'.repeat(64), REDIS_URL: 'rediss://cache:6380', PUBLIC_URL: 'https://example.com/' })).toMatchObject({
       databaseUrl: 'postgresql://u@db/app',
       redisUrl: 'rediss://cache:6380',
       publicUrl: 'https://example.com',

@@ -30,6 +30,7 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
         DATABASE_SCHEMA: config.databaseSchema!,
         REDIS_URL: `redis://127.0.0.1:${redisLink.port}`,
         REDIS_PREFIX: config.redisPrefix,
+        SECRET_KEY: config.secretKey!.toString('base64'),
         SESSION_CACHE_LEASE_MS: String(LEASE_MS),
       },
     });

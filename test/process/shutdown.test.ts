@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import type { Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
@@ -21,6 +22,7 @@ async function startService(env: Record<string, string> = {}): Promise<{ service
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    SECRET_KEY: randomBytes(32).toString('base64'),
     EXPIRY_SWEEP_SECONDS: '3600',
     OUTBOX_DIR: join(mkdtempSync(join(tmpdir(), 'signoff-shutdown-')), 'outbox'),
     ...env,

@@ -24,6 +24,7 @@ import { StepUp } from './auth/step-up/step-up';
 import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
 import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
+import { EmailOwnership } from './auth/email-ownership';
 import { bearerToken } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
@@ -186,14 +187,15 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       logger,
     );
     const alerts = new SignInAlerts(config, tokens, sessions, terminator, passwords, mailer, logger);
-    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, failedLogins);
+    const ownership = new EmailOwnership(dataSource, config, tokens, terminator, mailer, limiter('verify-email', { points: 5, windowSeconds: 60 * 60 }), logger);
+    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, ownership, failedLogins);
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
 
     const schema = await buildGraphqlSchema(
       new Map<Function, object>([
-        [AuthResolver, new AuthResolver(auth)],
+        [AuthResolver, new AuthResolver(auth, ownership)],
         [SessionResolver, new SessionResolver(sessions, terminator, stepUp)],
         [PasswordResolver, new PasswordResolver(passwords)],
         [TwoFactorResolver, new TwoFactorResolver(auth, twoFactor, stepUp)],

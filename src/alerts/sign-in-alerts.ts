@@ -34,7 +34,8 @@ export class SignInAlerts {
 
   /** Sends the alert for an unfamiliar sign-in in the background: signing in never waits on SMTP. */
   afterSignIn(user: UserEntity, session: SessionEntity): void {
-    if (session.flags.length === 0) return;
+    // Only to a proven address: an unverified one may be someone else's mailbox.
+    if (session.flags.length === 0 || !user.emailVerifiedAt) return;
     this.sendAlert(user, session).catch((err: unknown) => this.logger.error({ err, sessionId: session.id }, 'could not send the sign-in alert'));
   }
 

@@ -16,6 +16,8 @@ export enum AuditEventType {
   SESSION_EXPIRED = 'SESSION_EXPIRED',
   /** Beyond the contract: a wrong password, code or recovery code was given to confirm an action. */
   CONFIRMATION_FAILED = 'CONFIRMATION_FAILED',
+  /** Beyond the contract: the owner of the address proved the mailbox and took the address from this unverified account. */
+  ACCOUNT_RECLAIMED = 'ACCOUNT_RECLAIMED',
 }
 
 /** One line of an account's security history. Rows are only ever inserted (a database trigger refuses the rest). */

@@ -8,6 +8,7 @@ registerEnumType(AuditEventType, {
   valuesConfig: {
     SESSION_EXPIRED: { description: 'A session reached its expiresAt and was ended.' },
     CONFIRMATION_FAILED: { description: 'A wrong password, code or recovery code was given to confirm an action.' },
+    ACCOUNT_RECLAIMED: { description: 'The owner of the address proved the mailbox and took the address from this unverified account.' },
   },
 });
 

@@ -3,11 +3,12 @@ import type { DataSource, Repository } from 'typeorm';
 import type { SignInAlerts } from '../alerts/sign-in-alerts';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log';
-import { BadUserInputError, InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
+import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../sessions/session.service';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
+import type { EmailOwnership } from './email-ownership';
 import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
 
@@ -31,19 +32,25 @@ export class AuthService {
     private readonly twoFactor: TwoFactor,
     private readonly auditLog: AuditLog,
     private readonly alerts: SignInAlerts,
+    private readonly ownership: EmailOwnership,
     private readonly failedLogins: { perEmail: AttemptLimiter; perIp: AttemptLimiter },
   ) {
     this.users = dataSource.getRepository(UserEntity);
   }
 
+  /**
+   * Opens an unverified account and emails the address. A taken address gets the same answer
+   * (no enumeration): a pending account that cannot sign in by the address, whose link can
+   * claim it only from a holder that never proved it (see EmailOwnership).
+   */
   async register(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
     const normalized = normalizeEmail(email);
-    const taken = () => new BadUserInputError('An account with this email already exists. Sign in instead.', 'email');
-    if (await this.users.existsBy({ email: normalized })) throw taken();
     const now = new Date();
     const user = this.users.create({
       id: randomUUID(),
       email: normalized,
+      holdsEmail: (await this.ownership.holderOf(normalized)) === null,
+      emailVerifiedAt: null,
       passwordHash: await hashPassword(password),
       createdAt: now,
       passwordChangedAt: now,
@@ -55,11 +62,14 @@ export class AuthService {
     try {
       await this.users.insert(user);
     } catch (err) {
-      // Two registrations raced for the same address; the unique index decided.
-      if (await this.users.existsBy({ email: normalized })) throw taken();
-      throw err;
+      // Two registrations raced for the same address; the unique index on holders decided.
+      if (!user.holdsEmail || !(await this.ownership.holderOf(normalized))) throw err;
+      user.holdsEmail = false;
+      await this.users.insert(user);
     }
-    return this.openSession(user, client);
+    const signedIn = await this.openSession(user, client);
+    this.ownership.afterRegistration(user, client);
+    return signedIn;
   }
 
   /**
@@ -70,7 +80,7 @@ export class AuthService {
     const normalized = normalizeEmail(email);
     const { perEmail, perIp } = this.failedLogins;
     await Promise.all([perEmail.assertAllowed(normalized), perIp.assertAllowed(client.ipAddress)]);
-    const user = await this.users.findOneBy({ email: normalized });
+    const user = await this.ownership.holderOf(normalized);
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
       await this.failed(normalized, user, client);

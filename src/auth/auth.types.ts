@@ -19,6 +19,9 @@ export class User {
 
   @Field()
   twoFactorEnabled: boolean;
+
+  @Field({ description: 'True once the emailed link proved the address. Two-factor, sign-in alerts and security notices need it.' })
+  emailVerified: boolean;
 }
 
 @ObjectType()

@@ -6,6 +6,8 @@ export enum OneTimeTokenPurpose {
   PASSWORD_RESET = 'PASSWORD_RESET',
   /** "This wasn't me" link of a sign-in alert, bound to the session it reports. */
   UNRECOGNIZED_SIGN_IN = 'UNRECOGNIZED_SIGN_IN',
+  /** Link proving the address (or claiming it from an unverified holder). */
+  EMAIL_VERIFICATION = 'EMAIL_VERIFICATION',
   /** Two-factor recovery code; no expiry. */
   RECOVERY_CODE = 'RECOVERY_CODE',
 }

@@ -92,6 +92,7 @@ export class OneTimeTokens {
  * table cannot be matched against one precomputed list of all codes.
  */
 function hashSecret(purpose: OneTimeTokenPurpose, userId: string | null, secret: string): string {
-  const isLinkToken = purpose === OneTimeTokenPurpose.PASSWORD_RESET || purpose === OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN;
+  const isLinkToken =
+    purpose === OneTimeTokenPurpose.PASSWORD_RESET || purpose === OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN || purpose === OneTimeTokenPurpose.EMAIL_VERIFICATION;
   return hashToken(isLinkToken ? secret : `${userId}:${secret}`);
 }

@@ -5,9 +5,20 @@ export class UserEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  /** Stored lowercased and trimmed: one account per mailbox. */
-  @Column({ type: 'varchar', length: 254, unique: true })
+  /**
+   * Stored lowercased and trimmed. Unique among the accounts that hold their address
+   * (`holdsEmail`); a pending account (registered for an address another account held) has it too.
+   */
+  @Column({ type: 'varchar', length: 254 })
   email: string;
+
+  /** Only the holder of an address can sign in by it or get a reset link for it. */
+  @Column({ name: 'holds_email', type: 'boolean', default: true })
+  holdsEmail: boolean;
+
+  /** When the emailed link proved the mailbox; null until then. */
+  @Column({ name: 'email_verified_at', type: Date, nullable: true })
+  emailVerifiedAt: Date | null;
 
   /** argon2id PHC string. */
   @Column({ name: 'password_hash', type: 'varchar', length: 255 })

@@ -2,7 +2,7 @@ import type { Express, Response } from 'express';
 import { setPagePolicy, type PagePolicy } from './security-headers';
 
 /**
- * The two pages emails link to (PUBLIC_URL/report-sign-in and PUBLIC_URL/reset-password), for
+ * The pages emails link to (PUBLIC_URL/report-sign-in, /reset-password and /verify-email), for
  * deployments without a frontend of their own. Opening a link changes nothing: mail scanners
  * follow links, so every action waits for the person to press a button.
  */
@@ -70,6 +70,21 @@ const RESET_PAGE = page(
   `document.getElementById('new-password').onsubmit = (e) => { e.preventDefault(); setPassword(token, e.target); };`,
 );
 
+const VERIFY_PAGE = page(
+  'Confirm your email address',
+  `<section id="ask"><h1>Confirm your email address</h1><p>This confirms that the account registered with this address is yours.
+If an account that never confirmed the address holds it, that account is signed out everywhere and loses the address.</p>
+<p class="error"></p><button id="verify">Confirm my address</button></section>
+<section id="verified" hidden><h1>Your address is confirmed</h1><p class="done">Sign in with this address and the password you registered with.</p></section>`,
+  `
+document.getElementById('verify').onclick = async () => {
+  try {
+    await call('mutation($t:String!){verifyEmail(token:$t)}', { t: token });
+    show('verified');
+  } catch (err) { fail(document.querySelector('#ask .error'), err); }
+};`,
+);
+
 export function mountAccountPages(app: Express): void {
   const send = ({ html, policy }: Page) => (_req: unknown, res: Response) => {
     // Tokens ride in the query string: keep the page out of caches (securityHeaders keeps it out of Referer headers).
@@ -78,4 +93,5 @@ export function mountAccountPages(app: Express): void {
   };
   app.get('/report-sign-in', send(REPORT_PAGE));
   app.get('/reset-password', send(RESET_PAGE));
+  app.get('/verify-email', send(VERIFY_PAGE));
 }

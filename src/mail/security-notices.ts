@@ -15,8 +15,13 @@ export class SecurityNotices {
     private readonly logger: Logger,
   ) {}
 
-  /** Sends in the background: the change has happened, the email must not hold up the answer. */
-  send(to: string, change: SecurityChange, client: ClientInfo, deviceLabel?: string): void {
+  /**
+   * Sends in the background: the change has happened, the email must not hold up the answer.
+   * Only to a verified address: an unproven one may be someone else's mailbox.
+   */
+  send(account: { email: string; emailVerifiedAt: Date | null }, change: SecurityChange, client: ClientInfo, deviceLabel?: string): void {
+    if (!account.emailVerifiedAt) return;
+    const to = account.email;
     this.mailer
       .send(
         securityChange({

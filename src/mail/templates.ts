@@ -306,3 +306,78 @@ function layout(title: string, body: string[]): string {
     '</html>',
   ].join('\n');
 }
+
+export interface EmailVerificationInput {
+  to: string;
+  verifyUrl: string;
+  expiresInHours: number;
+  /** The address is held by an account that never proved it: confirming takes it from that account. */
+  claimsFromAnotherAccount: boolean;
+  /** The device that registered. */
+  deviceLabel: string;
+  place: string | null;
+}
+
+export interface RegistrationAttemptInput {
+  to: string;
+  /** The device that tried to register. */
+  deviceLabel: string;
+  place: string | null;
+  at: Date;
+}
+
+/** The single-use link that proves an address belongs to the person who registered with it. */
+export function emailVerification(input: EmailVerificationInput): MailMessage {
+  const verify = httpUrl(input.verifyUrl, 'verifyUrl');
+  if (!Number.isInteger(input.expiresInHours) || input.expiresInHours < 1) throw new Error('expiresInHours must be a positive integer');
+  const hours = input.expiresInHours === 1 ? '1 hour' : `${input.expiresInHours} hours`;
+  const from = requestedFrom(input.deviceLabel, input.place);
+  const claim = input.claimsFromAnotherAccount
+    ? 'An account already uses this address without having confirmed it. Confirming signs that account out everywhere and moves the address to the account you just registered.'
+    : null;
+
+  const text = [
+    `Someone registered an account with this address (${input.to}), from ${from}.`,
+    '',
+    `If it was you, confirm the address with this link. It opens our site, ${verify.host}, works once, and expires in ${hours}:`,
+    verify.href,
+    '',
+    ...(claim ? [claim, ''] : []),
+    'If it was not you, ignore this email: nothing happens without the link.',
+    '',
+    'We never ask for your password by email.',
+  ].join('\n');
+
+  const html = layout('Confirm your email address', [
+    `<p>Someone registered an account with this address <strong>${esc(input.to)}</strong>, from ${esc(from)}.</p>`,
+    `<p>If it was you, confirm the address with this link. It opens our site, <strong>${esc(verify.host)}</strong>, works once, and expires in ${esc(hours)}:</p>`,
+    `<p><a href="${esc(verify.href)}">${esc(verify.href)}</a></p>`,
+    ...(claim ? [`<p>${esc(claim)}</p>`] : []),
+    '<p><strong>If it was not you, ignore this email:</strong> nothing happens without the link.</p>',
+    '<p style="color: #666; font-size: 13px;">We never ask for your password by email.</p>',
+  ]);
+
+  return { to: input.to, subject: 'Confirm your email address', text, html };
+}
+
+/** Told to the verified owner of an address when someone registers with it again. No link. */
+export function registrationAttempt(input: RegistrationAttemptInput): MailMessage {
+  const from = requestedFrom(input.deviceLabel, input.place);
+  const when = formatUtc(input.at);
+  const text = [
+    `Someone tried to register a new account with your address (${input.to}), from ${from}, on ${when}.`,
+    '',
+    'Your account is unchanged, and the new registration cannot sign in with this address.',
+    '',
+    'If it was you, sign in to your existing account instead; if you forgot the password, ask for a reset on our site.',
+    '',
+    'This email has no link on purpose: go to our site yourself. We never ask for your password or a code by email.',
+  ].join('\n');
+  const html = layout('Someone tried to register with your address', [
+    `<p>Someone tried to register a new account with your address <strong>${esc(input.to)}</strong>, from ${esc(from)}, on ${esc(when)}.</p>`,
+    '<p>Your account is unchanged, and the new registration cannot sign in with this address.</p>',
+    '<p>If it was you, sign in to your existing account instead; if you forgot the password, ask for a reset on our site.</p>',
+    '<p style="color: #666; font-size: 13px;">This email has no link on purpose: go to our site yourself. We never ask for your password or a code by email.</p>',
+  ]);
+  return { to: input.to, subject: 'Someone tried to register with your address', text, html };
+}

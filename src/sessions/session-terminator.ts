@@ -41,13 +41,14 @@ const AUDIT_TYPE: Record<TerminationReason, AuditEventType> = {
   [TerminationReason.PASSWORD_RESET]: AuditEventType.PASSWORD_RESET,
   [TerminationReason.REPORTED_UNRECOGNIZED]: AuditEventType.UNRECOGNIZED_SESSION_REPORTED,
   [TerminationReason.EXPIRED]: AuditEventType.SESSION_EXPIRED,
+  [TerminationReason.ACCOUNT_RECLAIMED]: AuditEventType.ACCOUNT_RECLAIMED,
 };
 
 /** Filled in by the ending statement itself, from the ids it ended. */
 const TARGETS_COLUMN = 'target_session_ids';
 
 /** These are events in their own right: audited even when no session was left to end. */
-const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED]);
+const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED, TerminationReason.ACCOUNT_RECLAIMED]);
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password

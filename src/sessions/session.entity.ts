@@ -10,6 +10,8 @@ export enum TerminationReason {
   PASSWORD_RESET = 'PASSWORD_RESET',
   REPORTED_UNRECOGNIZED = 'REPORTED_UNRECOGNIZED',
   EXPIRED = 'EXPIRED',
+  /** The owner of the address proved the mailbox and took it from this unverified account. */
+  ACCOUNT_RECLAIMED = 'ACCOUNT_RECLAIMED',
 }
 
 export enum SessionFlag {

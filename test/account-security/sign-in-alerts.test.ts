@@ -11,7 +11,7 @@ import {
   ResetPasswordDocument,
   SessionsDocument,
 } from '../generated/graphql';
-import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
+import { accountWithDevices, PASSWORD, uniqueEmail, verifyAddress, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type TestDevice, graphqlErrors } from '../support/client';
 import { linkParam, startSecurityCluster, type SecurityCluster, PUBLIC_URL } from '../support/security-cluster';
 import type { ReceivedMail } from '../support/smtp';
@@ -58,6 +58,7 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
       const email = uniqueEmail();
       const registered = dataOf(await graphql(url, RegisterDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnWindows })).register;
       expect(registered.session.flags).toEqual([]);
+      await verifyAddress(url, email);
       // The same kind of device from another address on the same network: familiar.
       const sameKind = await login(email, { ...DEVICES.chromeOnWindows, ip: '127.0.0.9' });
       expect(sameKind.session.flags).toEqual([]);
@@ -108,6 +109,7 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
       await graphql(url, RegisterDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnWindows, headers: { 'x-forwarded-for': GB_IP } }),
     ).register;
     expect(registered.session).toMatchObject({ flags: [], location: { countryCode: 'GB' } });
+    await verifyAddress(url, email);
 
     const familiar = await login(email, DEVICES.chromeOnWindows, GB_IP);
     const newCountry = await login(email, DEVICES.chromeOnWindows, US_IP);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { LoginDocument, RegisterDocument, type LoginMutation } from '../generated/graphql';
+import { LoginDocument, RegisterDocument, VerifyEmailDocument, type LoginMutation } from '../generated/graphql';
 import { dataOf, DEVICES, graphql, type TestDevice } from './client';
+import { mailboxOf } from './mailboxes';
 
 export const PASSWORD = 'correct horse battery staple';
 
@@ -10,12 +11,27 @@ export function uniqueEmail(label = 'user'): string {
 
 export type SignIn = LoginMutation['login'] & { device: TestDevice };
 
-/** Registers an account on `device` and signs it in on each of `others`; returns every sign-in in order. */
-export async function accountWithDevices(url: string, devices: TestDevice[] = [DEVICES.chromeOnWindows, DEVICES.safariOnIphone]): Promise<{ email: string; signIns: SignIn[] }> {
+/** Proves the test holds the mailbox: follows the link of the verification email sent to `email`. */
+export async function verifyAddress(url: string, email: string): Promise<void> {
+  const token = await mailboxOf(url)(email);
+  dataOf(await graphql(url, VerifyEmailDocument, { token }));
+}
+
+/**
+ * Registers an account on the first device, confirms its address (as its owner would; pass
+ * `verified: false` to leave it unproven), and signs it in on each of the others; returns every
+ * sign-in in order.
+ */
+export async function accountWithDevices(
+  url: string,
+  devices: TestDevice[] = [DEVICES.chromeOnWindows, DEVICES.safariOnIphone],
+  options: { verified?: boolean } = {},
+): Promise<{ email: string; signIns: SignIn[] }> {
   const email = uniqueEmail();
   const [first, ...others] = devices;
   if (!first) throw new Error('need at least one device');
   const registered = dataOf(await graphql(url, RegisterDocument, { input: { email, password: PASSWORD } }, { device: first })).register;
+  if (options.verified !== false) await verifyAddress(url, email);
   const signIns: SignIn[] = [{ ...registered, device: first }];
   for (const device of others) {
     const login = dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device })).login;

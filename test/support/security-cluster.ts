@@ -1,5 +1,6 @@
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from './smtp';
 import { startCluster, type TestCluster } from './server';
+import { registerMailbox, verificationToken, VERIFICATION_SUBJECT } from './mailboxes';
 
 /** What emails link to in these clusters: a host that is clearly not this server's. */
 export const PUBLIC_URL = 'https://accounts.example.test';
@@ -15,11 +16,21 @@ export interface SecurityCluster {
 export async function startSecurityCluster(env: Record<string, string> = {}): Promise<SecurityCluster> {
   const smtp = await startSmtpServer();
   const cluster = await startCluster({ env: { SMTP_URL: smtp.url, PUBLIC_URL, ...env } });
+  const unregisterMailbox = registerMailbox(
+    cluster.instances.map((instance) => instance.url),
+    async (email) => {
+      const mail = await smtp.next((m) => m.to === email && m.subject === VERIFICATION_SUBJECT);
+      const token = verificationToken(mail.text);
+      if (!token) throw new Error(`no verification link in: ${mail.text}`);
+      return token;
+    },
+  );
   return {
     cluster,
     smtp,
     url: cluster.instances[0]!.url,
     dispose: async () => {
+      unregisterMailbox();
       await cluster.dispose();
       await smtp.dispose();
     },

@@ -7,6 +7,7 @@ import { Client } from 'pg';
 import { createLogger, type Logger } from '../../src/common/logger';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
+import { outboxReader, registerMailbox } from './mailboxes';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -51,7 +52,9 @@ export async function startCluster(
   };
   const config = loadConfig(env);
   const instances: RunningServer[] = [];
+  let unregisterMailbox = () => {};
   const dispose = async () => {
+    unregisterMailbox();
     await Promise.all(instances.map((instance) => instance.dispose()));
     if (config.databaseUrl && config.databaseSchema) {
       const pg = new Client({ connectionString: config.databaseUrl });
@@ -70,6 +73,7 @@ export async function startCluster(
   try {
     // One after the other: the first applies the migrations, the rest find them applied.
     for (let i = 0; i < count; i++) instances.push(await startServer(config, options.logger ?? createLogger(config.logLevel)));
+    if (!config.smtpUrl) unregisterMailbox = registerMailbox(instances.map((instance) => instance.url), outboxReader(config.outboxDir));
   } catch (err) {
     await dispose();
     throw err;

@@ -74,7 +74,7 @@ export class PasswordService {
       },
     });
     await this.sessions.markConfirmed(viewer.id);
-    this.notices.send(user.email, 'PASSWORD_CHANGED', client, viewer.deviceLabel);
+    this.notices.send(user, 'PASSWORD_CHANGED', client, viewer.deviceLabel);
     return sessionIds;
   }
 
@@ -85,7 +85,8 @@ export class PasswordService {
   async requestReset(email: string, client: ClientInfo): Promise<void> {
     const normalized = normalizeEmail(email);
     await this.limits.resetEmails.take(normalized);
-    const user = await this.users.findOneBy({ email: normalized });
+    // Only the holder of the address: a pending account registered for it has no claim to its mailbox.
+    const user = await this.users.findOneBy({ email: normalized, holdsEmail: true });
     if (!user) return;
     this.sendResetLink(user, client).catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the password reset email'));
   }
@@ -136,7 +137,7 @@ export class PasswordService {
     });
     // Proving control of the mailbox lifts the lockouts that guesses at the old password caused.
     const user = await this.users.findOneBy({ id: pending.userId });
-    if (user && clearedTwoFactor) this.notices.send(user.email, 'TWO_FACTOR_CLEARED_BY_RESET', client);
+    if (user && clearedTwoFactor) this.notices.send(user, 'TWO_FACTOR_CLEARED_BY_RESET', client);
     await Promise.all([this.limits.wrongPasswords.reset(pending.userId), user && this.limits.failedLoginsPerEmail.reset(user.email)]);
   }
 }

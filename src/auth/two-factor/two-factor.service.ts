@@ -69,6 +69,8 @@ export class TwoFactor {
   }
 
   assertCanBegin(user: UserEntity): void {
+    // Two-factor can lock an account: only one whose owner proved the address may turn it on.
+    if (!user.emailVerifiedAt) throw new BadUserInputError('Confirm your email address first (the link we emailed you), then turn on two-factor authentication.', 'email');
     if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on. Turn it off first to set up a new app.');
   }
 
@@ -83,6 +85,7 @@ export class TwoFactor {
   /** Turns two-factor on once the app shows a valid code; returns the recovery codes, shown only now. */
   async confirm(user: UserEntity, code: string, origin: AuditOrigin): Promise<string[]> {
     if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on.');
+    if (!user.emailVerifiedAt) throw new BadUserInputError('Confirm your email address first.', 'email');
     if (!user.totpPendingSecret) throw new BadUserInputError('Start with beginTotpSetup.');
     const pendingSecret = this.open(user.id, user.totpPendingSecret);
     const result = await verifyTotp(pendingSecret, code, { lastUsedStep: null });
@@ -99,7 +102,7 @@ export class TwoFactor {
       }
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_ENABLED, origin }, manager);
     });
-    if (origin.client) this.notices.send(user.email, 'TWO_FACTOR_ENABLED', origin.client, origin.actor?.deviceLabel);
+    if (origin.client) this.notices.send(user, 'TWO_FACTOR_ENABLED', origin.client, origin.actor?.deviceLabel);
     return codes;
   }
 
@@ -112,7 +115,7 @@ export class TwoFactor {
       await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.RECOVERY_CODE, manager);
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_DISABLED, origin }, manager);
     });
-    if (origin.client) this.notices.send(user.email, 'TWO_FACTOR_DISABLED', origin.client, origin.actor?.deviceLabel);
+    if (origin.client) this.notices.send(user, 'TWO_FACTOR_DISABLED', origin.client, origin.actor?.deviceLabel);
   }
 
   /**

@@ -188,7 +188,16 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     );
     const alerts = new SignInAlerts(config, tokens, sessions, terminator, passwords, mailer, logger);
     const ownership = new EmailOwnership(dataSource, config, tokens, terminator, mailer, limiter('verify-email', { points: 5, windowSeconds: 60 * 60 }), logger);
-    const auth = new AuthService(dataSource, sessions, twoFactor, auditLog, alerts, ownership, failedLogins);
+    const auth = new AuthService(
+      dataSource,
+      sessions,
+      twoFactor,
+      auditLog,
+      alerts,
+      ownership,
+      failedLogins,
+      limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 }),
+    );
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());

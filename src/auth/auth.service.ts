@@ -34,6 +34,7 @@ export class AuthService {
     private readonly alerts: SignInAlerts,
     private readonly ownership: EmailOwnership,
     private readonly failedLogins: { perEmail: AttemptLimiter; perIp: AttemptLimiter },
+    private readonly registrationsPerIp: AttemptLimiter,
   ) {
     this.users = dataSource.getRepository(UserEntity);
   }
@@ -44,6 +45,8 @@ export class AuthService {
    * claim it only from a holder that never proved it (see EmailOwnership).
    */
   async register(email: string, password: string, client: ClientInfo): Promise<SignedIn> {
+    // Before anything costly: a refused registration never computes a password hash.
+    await this.registrationsPerIp.take(client.ipAddress);
     const normalized = normalizeEmail(email);
     const now = new Date();
     const user = this.users.create({

@@ -37,6 +37,8 @@ export async function startCluster(
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Suites register many accounts from 127.0.0.1; rate-limit.test.ts sets a low limit of its own.
+    REGISTER_LIMIT_PER_IP_PER_HOUR: '100000',
     OUTBOX_DIR: join(scratchDir, 'outbox'),
     ...(backend === 'postgres'
       ? {

@@ -67,7 +67,7 @@ afterAll(async () => {
 describe('the real process on SIGTERM', () => {
   it('closes WebSockets with 1001 and idle keep-alive connections, finishes the in-flight request, then exits 0', async () => {
     const { service, url } = await startService();
-    const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
+    const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows], { verified: false });
     const token = signIns[0]!.token;
     const sockets = await Promise.all([LiveConnection.open(url, token), LiveConnection.open(url, token)]);
 
@@ -102,7 +102,7 @@ describe('the real process on SIGTERM', () => {
 
   it('exits at once on a second signal while a request is still in flight', async () => {
     const { service, url } = await startService();
-    const token = (await accountWithDevices(url, [DEVICES.chromeOnWindows])).signIns[0]!.token;
+    const token = (await accountWithDevices(url, [DEVICES.chromeOnWindows], { verified: false })).signIns[0]!.token;
     const lock = await lockAccountTables();
     try {
       await requestInFlight(url, token, lock.pg);
@@ -124,7 +124,7 @@ describe('the real process on SIGTERM', () => {
 
   it('cuts a request that never finishes when SHUTDOWN_TIMEOUT_SECONDS runs out, and still exits cleanly', async () => {
     const { service, url } = await startService({ SHUTDOWN_TIMEOUT_SECONDS: '2' });
-    const token = (await accountWithDevices(url, [DEVICES.chromeOnWindows])).signIns[0]!.token;
+    const token = (await accountWithDevices(url, [DEVICES.chromeOnWindows], { verified: false })).signIns[0]!.token;
     const lock = await lockAccountTables();
     try {
       const { answer } = await requestInFlight(url, token, lock.pg);

@@ -7,6 +7,8 @@ import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/error
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../sessions/session.service';
+import { normalizeEmail } from './email-address';
+import { assertAcceptablePassword } from './password-policy';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
 import type { EmailOwnership } from './email-ownership';
 import type { TwoFactor } from './two-factor/two-factor.service';
@@ -18,9 +20,7 @@ export interface SignedIn {
   session: SessionEntity;
 }
 
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
-}
+export { normalizeEmail } from './email-address';
 
 /** Registration and sign-in: proving who someone is, then opening a session for them. */
 export class AuthService {
@@ -48,6 +48,7 @@ export class AuthService {
     // Before anything costly: a refused registration never computes a password hash.
     await this.registrationsPerIp.take(client.ipAddress);
     const normalized = normalizeEmail(email);
+    assertAcceptablePassword(password, 'password', { email: normalized });
     const now = new Date();
     const user = this.users.create({
       id: randomUUID(),

@@ -2,7 +2,7 @@ import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validato
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Session } from '../sessions/session.types';
 
-export const PASSWORD_MIN_LENGTH = 8;
+export const PASSWORD_MIN_LENGTH = 10;
 /** argon2 cost grows with input; a cap keeps a huge password from being a denial of service. */
 export const PASSWORD_MAX_LENGTH = 128;
 

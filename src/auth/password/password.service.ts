@@ -12,10 +12,10 @@ import { passwordReset, publicLink } from '../../mail/templates';
 import { TerminationReason, type SessionEntity } from '../../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../../sessions/session.service';
 import type { SessionTerminator } from '../../sessions/session-terminator';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth.types';
-import { normalizeEmail } from '../auth.service';
+import { normalizeEmail } from '../email-address';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
 import type { OneTimeTokens } from '../one-time-tokens';
+import { assertAcceptablePassword } from '../password-policy';
 import { hashPassword, verifyPassword } from '../passwords';
 import type { TwoFactor } from '../two-factor/two-factor.service';
 import { UserEntity } from '../user.entity';
@@ -24,12 +24,6 @@ export const RESET_TOKEN_TTL_MINUTES = 30;
 /** A reset turns off two-factor set up this recently: the way back for an owner locked out by a thief's app. */
 export const RESET_CLEARS_TOTP_DAYS = 7;
 const RESET_TOKEN_PREFIX = 'sor';
-
-export function assertAcceptablePassword(password: string, field = 'newPassword'): void {
-  if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-    throw new BadUserInputError(`Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`, field);
-  }
-}
 
 /** Changing a password (signs the other devices out) and resetting a forgotten one (signs every device out). */
 export class PasswordService {
@@ -51,10 +45,10 @@ export class PasswordService {
   }
 
   async change(viewer: SessionEntity, currentPassword: string, newPassword: string, signOutOtherSessions: boolean, client: ClientInfo): Promise<string[]> {
-    assertAcceptablePassword(newPassword);
     await this.limits.wrongPasswords.assertAllowed(viewer.userId);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
+    assertAcceptablePassword(newPassword, 'newPassword', user);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
       await this.limits.wrongPasswords.recordFailure(viewer.userId);
       throw new InvalidConfirmationError('The current password is not correct.');
@@ -115,10 +109,10 @@ export class PasswordService {
 
   /** Sets the new password, signs every device out, and turns off two-factor set up in the last 7 days. */
   async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
-    assertAcceptablePassword(newPassword);
     const invalid = () => new BadUserInputError('This reset link is invalid, used or expired. Ask for a new one.', 'token');
     const pending = await this.tokens.peek(OneTimeTokenPurpose.PASSWORD_RESET, token.trim());
     if (!pending) throw invalid();
+    assertAcceptablePassword(newPassword, 'newPassword', (await this.users.findOneBy({ id: pending.userId })) ?? {});
     const passwordHash = await hashPassword(newPassword);
     let clearedTwoFactor = false;
     await this.terminator.end({

@@ -161,9 +161,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const notices = new SecurityNotices(mailer, logger);
     const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices, secretBoxFor(config));
     await twoFactor.prepareStoredSecrets();
+    // Wrong confirmations and wrong current passwords share one budget per session, never per account.
+    const wrongConfirmations = limiter('confirm-session', { points: 10, windowSeconds: FIFTEEN_MINUTES });
     const stepUp = new StepUp(dataSource, config, sessions, tokens, twoFactor, auditLog, mailer, {
-      failures: limiter('confirm', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
-      emailCodes: limiter('email-code', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
+      failures: wrongConfirmations,
+      emailCodes: limiter('email-code-session', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
     });
     // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
     const failedLogins = {
@@ -180,7 +182,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       mailer,
       notices,
       {
-        wrongPasswords: limiter('change-password', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+        wrongPasswords: wrongConfirmations,
         resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),
         failedLoginsPerEmail: failedLogins.perEmail,
       },

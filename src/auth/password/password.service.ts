@@ -45,12 +45,13 @@ export class PasswordService {
   }
 
   async change(viewer: SessionEntity, currentPassword: string, newPassword: string, signOutOtherSessions: boolean, client: ClientInfo): Promise<string[]> {
-    await this.limits.wrongPasswords.assertAllowed(viewer.userId);
+    // Per session, with the step-up confirmations: guesses from a stolen session never lock out the owner's.
+    await this.limits.wrongPasswords.assertAllowed(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
     assertAcceptablePassword(newPassword, 'newPassword', user);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
-      await this.limits.wrongPasswords.recordFailure(viewer.userId);
+      await this.limits.wrongPasswords.recordFailure(viewer.id);
       throw new InvalidConfirmationError('The current password is not correct.');
     }
     const passwordHash = await hashPassword(newPassword);
@@ -129,9 +130,10 @@ export class PasswordService {
         clearedTwoFactor = await this.twoFactor.clearRecentEnrolment(pending.userId, RESET_CLEARS_TOTP_DAYS, { client, actor: null }, manager);
       },
     });
-    // Proving control of the mailbox lifts the lockouts that guesses at the old password caused.
+    // Proving control of the mailbox lifts the sign-in slowdown that guesses at the old password caused
+    // (the sessions whose wrong confirmations were counted have all just ended).
     const user = await this.users.findOneBy({ id: pending.userId });
     if (user && clearedTwoFactor) this.notices.send(user, 'TWO_FACTOR_CLEARED_BY_RESET', client);
-    await Promise.all([this.limits.wrongPasswords.reset(pending.userId), user && this.limits.failedLoginsPerEmail.reset(user.email)]);
+    if (user) await this.limits.failedLoginsPerEmail.reset(user.email);
   }
 }

@@ -40,7 +40,9 @@ export const EMAIL_CODE_TTL_MINUTES = 10;
 /**
  * Step-up confirmation: a fresh password, TOTP/recovery code or emailed code before a sensitive
  * action, unless this session confirmed (or signed in) within STEP_UP_WINDOW_SECONDS.
- * Wrong answers are audited and count against a budget shared by every instance.
+ * Wrong answers are audited and count against the asking session's budget, shared by every
+ * instance: a session that guessed wrong ten times is refused for the rest of the window, while
+ * the account's other sessions (the owner's) confirm as before.
  */
 export class StepUp {
   private readonly users: Repository<UserEntity>;
@@ -53,6 +55,7 @@ export class StepUp {
     private readonly twoFactor: TwoFactor,
     private readonly auditLog: AuditLog,
     private readonly mailer: Mailer,
+    /** Both keyed by session id: one session's guesses or code requests never hold back another's. */
     private readonly limits: { failures: AttemptLimiter; emailCodes: AttemptLimiter },
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -82,7 +85,7 @@ export class StepUp {
     if (confirmation?.otp && action === 'beginTotpSetup') {
       throw new BadUserInputError('Confirm with your password or an emailed code to turn on two-factor authentication.', 'confirmation');
     }
-    await this.limits.failures.assertAllowed(viewer.userId);
+    await this.limits.failures.assertAllowed(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
     if (confirmation?.otp && action && ENDS_OTHER_SESSIONS.has(action) && this.isYoung(user)) {
@@ -96,7 +99,7 @@ export class StepUp {
     else right = (await this.tokens.spend(OneTimeTokenPurpose.EMAIL_CONFIRMATION, String(confirmation?.emailCode).trim(), { userId: user.id, sessionId: viewer.id })) !== null;
     if (!right) {
       await this.auditLog.record({ userId: user.id, type: AuditEventType.CONFIRMATION_FAILED, origin: { client, actor: viewer } });
-      await this.limits.failures.recordFailure(viewer.userId);
+      await this.limits.failures.recordFailure(viewer.id);
       throw new InvalidConfirmationError();
     }
     const now = new Date();
@@ -120,7 +123,7 @@ export class StepUp {
 
   /** Emails a 6-digit code, single use, valid 10 minutes, usable only by the session that asked. */
   async sendEmailCode(viewer: SessionEntity, client: ClientInfo): Promise<void> {
-    await this.limits.emailCodes.take(viewer.userId);
+    await this.limits.emailCodes.take(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
     const code = newNumericCode(6);

@@ -25,6 +25,7 @@ import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
 import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
 import { EmailOwnership } from './auth/email-ownership';
+import { SignInThrottle } from './auth/sign-in-throttle';
 import { bearerToken } from './common/context';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
@@ -167,11 +168,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       failures: wrongConfirmations,
       emailCodes: limiter('email-code-session', { points: 5, windowSeconds: FIFTEEN_MINUTES }),
     });
-    // Per address: guessing one account's password. Per IP: wider, since offices and carriers share addresses.
-    const failedLogins = {
-      perEmail: limiter('login-email', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+    // Per IP: wide, since offices and carriers share addresses. Per (address, IP): one source guessing one
+    // account. Per address: never a refusal, only a bounded slowdown (see SignInThrottle).
+    const signInThrottle = new SignInThrottle({
       perIp: limiter('login-ip', { points: 100, windowSeconds: FIFTEEN_MINUTES }),
-    };
+      perAddressAndIp: limiter('login-address-ip', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+      perAddress: limiter('login-address', { points: 1_000_000, windowSeconds: FIFTEEN_MINUTES, blockSeconds: 0 }),
+    });
     const passwords = new PasswordService(
       dataSource,
       config,
@@ -184,7 +187,6 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       {
         wrongPasswords: wrongConfirmations,
         resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),
-        failedLoginsPerEmail: failedLogins.perEmail,
       },
       logger,
     );
@@ -197,7 +199,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       auditLog,
       alerts,
       ownership,
-      failedLogins,
+      signInThrottle,
       limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 }),
     );
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);

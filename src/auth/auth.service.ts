@@ -11,6 +11,7 @@ import { normalizeEmail } from './email-address';
 import { assertAcceptablePassword } from './password-policy';
 import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
 import type { EmailOwnership } from './email-ownership';
+import { throttleKey, type SignInThrottle } from './sign-in-throttle';
 import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
 
@@ -33,7 +34,7 @@ export class AuthService {
     private readonly auditLog: AuditLog,
     private readonly alerts: SignInAlerts,
     private readonly ownership: EmailOwnership,
-    private readonly failedLogins: { perEmail: AttemptLimiter; perIp: AttemptLimiter },
+    private readonly throttle: SignInThrottle,
     private readonly registrationsPerIp: AttemptLimiter,
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -77,32 +78,33 @@ export class AuthService {
   }
 
   /**
-   * Same answer and similar time for an unknown email and a wrong password. Failures count per
-   * address and per IP, across instances. With two-factor on, a TOTP or recovery code is needed too.
+   * Same answer and the same time for an unknown email and a wrong password: both look the address
+   * up, wait out the same throttle, verify one argon2id hash and count the failure alike. With
+   * two-factor on, a TOTP or recovery code is needed too.
    */
   async login(email: string, password: string, otp: string | null | undefined, client: ClientInfo): Promise<SignedIn> {
     const normalized = normalizeEmail(email);
-    const { perEmail, perIp } = this.failedLogins;
-    await Promise.all([perEmail.assertAllowed(normalized), perIp.assertAllowed(client.ipAddress)]);
     const user = await this.ownership.holderOf(normalized);
+    const key = throttleKey(normalized, user?.passwordChangedAt);
+    await this.throttle.beforeAttempt(key, client.ipAddress);
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
-      await this.failed(normalized, user, client);
+      await this.failed(key, user, client);
       throw new InvalidCredentialsError();
     }
     if (this.twoFactor.isEnabled(user)) {
       if (!otp?.trim()) throw new TwoFactorRequiredError();
       if (!(await this.twoFactor.verify(user, otp.trim()))) {
-        await this.failed(normalized, user, client);
+        await this.failed(key, user, client);
         throw new InvalidCredentialsError('The two-factor code is not correct, or was already used.');
       }
     }
-    await perEmail.reset(normalized);
+    await this.throttle.succeeded(key, client.ipAddress);
     return this.openSession(user, client);
   }
 
-  private async failed(email: string, user: UserEntity | null, client: ClientInfo): Promise<void> {
-    await Promise.all([this.failedLogins.perEmail.recordFailure(email), this.failedLogins.perIp.recordFailure(client.ipAddress)]);
+  private async failed(key: string, user: UserEntity | null, client: ClientInfo): Promise<void> {
+    await this.throttle.failed(key, client.ipAddress);
     // Attempts on unknown addresses belong to no account's history.
     if (user) await this.auditLog.record({ userId: user.id, type: AuditEventType.LOGIN_FAILED, origin: { client, actor: null } });
   }

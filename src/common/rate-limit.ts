@@ -42,6 +42,11 @@ export class AttemptLimiter {
     if (state && state.remainingPoints <= 0) throw new RateLimitedError(state.msBeforeNext / 1000);
   }
 
+  /** Failures counted against the key in the current window. */
+  async count(key: string): Promise<number> {
+    return (await this.limiter.get(key))?.consumedPoints ?? 0;
+  }
+
   /** Counts one failure against the key; the attempt after the last allowed one is refused. */
   async recordFailure(key: string): Promise<void> {
     try {

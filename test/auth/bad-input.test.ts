@@ -43,7 +43,7 @@ describe('bad input gets a clear error with its code', () => {
     expect(unknownEmail.errors).toEqual(wrongPassword.errors);
   });
 
-  it('repeated wrong passwords are RATE_LIMITED with retryAfterSeconds, on every instance alike', async () => {
+  it('repeated wrong passwords from one IP are RATE_LIMITED there, with retryAfterSeconds', async () => {
     const email = uniqueEmail();
     dataOf(await graphql(suite.url, RegisterDocument, { input: { email, password: PASSWORD } }));
     const codes: unknown[] = [];

@@ -38,7 +38,7 @@ export class PasswordService {
     private readonly twoFactor: TwoFactor,
     private readonly mailer: Mailer,
     private readonly notices: SecurityNotices,
-    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter; failedLoginsPerEmail: AttemptLimiter },
+    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter },
     private readonly logger: Logger,
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -130,10 +130,8 @@ export class PasswordService {
         clearedTwoFactor = await this.twoFactor.clearRecentEnrolment(pending.userId, RESET_CLEARS_TOTP_DAYS, { client, actor: null }, manager);
       },
     });
-    // Proving control of the mailbox lifts the sign-in slowdown that guesses at the old password caused
-    // (the sessions whose wrong confirmations were counted have all just ended).
+    // Guesses at the old password no longer slow sign-in: the throttle counts per password generation.
     const user = await this.users.findOneBy({ id: pending.userId });
     if (user && clearedTwoFactor) this.notices.send(user, 'TWO_FACTOR_CLEARED_BY_RESET', client);
-    if (user) await this.limits.failedLoginsPerEmail.reset(user.email);
   }
 }

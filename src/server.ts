@@ -35,6 +35,7 @@ import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { DatabaseClock } from './db/clock';
 import { openDatabase } from './db/data-source';
+import { CappedMailer } from './mail/capped-mailer';
 import { createMailer } from './mail/mailer';
 import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
@@ -135,7 +136,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const limiter = (name: string, policy: AttemptPolicy) => new AttemptLimiter(name, policy, redis, config.redisPrefix);
     const FIFTEEN_MINUTES = 15 * 60;
-    const mailer = createMailer(config, logger);
+    // Every email goes through the per-address caps; nothing else holds the transport.
+    const mailer = new CappedMailer(createMailer(config, logger), limiter, { perAddressPerDay: config.mailCapPerAddressPerDay, logKey: config.secretKey }, logger);
     cleanups.push(() => mailer.close());
 
     // Without Redis there is one process: endings drop entries in-process, no lease needed. Across
@@ -184,10 +186,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       twoFactor,
       mailer,
       notices,
-      {
-        wrongPasswords: wrongConfirmations,
-        resetEmails: limiter('reset-email', { points: 5, windowSeconds: 60 * 60 }),
-      },
+      // Reset emails are capped per address by the mailer (MAIL_CAPS), silently.
+      { wrongPasswords: wrongConfirmations },
       logger,
     );
     const alerts = new SignInAlerts(config, tokens, sessions, terminator, passwords, mailer, logger);

@@ -3,7 +3,7 @@ import { BadUserInputError } from '../common/errors';
 import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { describeLocation } from '../devices/location';
-import type { Mailer } from '../mail/mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer';
 import { newSignInAlert, publicLink } from '../mail/templates';
 import { OneTimeTokenPurpose } from '../auth/one-time-token.entity';
 import type { OneTimeTokens } from '../auth/one-time-tokens';
@@ -28,7 +28,7 @@ export class SignInAlerts {
     private readonly sessions: SessionService,
     private readonly terminator: SessionTerminator,
     private readonly passwords: PasswordService,
-    private readonly mailer: Mailer,
+    private readonly mail: CappedMailer,
     private readonly logger: Logger,
   ) {}
 
@@ -39,14 +39,18 @@ export class SignInAlerts {
     this.sendAlert(user, session).catch((err: unknown) => this.logger.error({ err, sessionId: session.id }, 'could not send the sign-in alert'));
   }
 
+  /**
+   * Coalesced by the per-address cap (MAIL_CAPS): at most 5 alerts an hour, the last of which says
+   * that later sign-ins in the hour show only in the device list. A dropped alert issues no link.
+   */
   private async sendAlert(user: UserEntity, session: SessionEntity): Promise<void> {
-    const token = newOpaqueToken(REPORT_TOKEN_PREFIX);
-    await this.tokens.issue(user.id, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token, {
-      sessionId: session.id,
-      ttlSeconds: REPORT_LINK_TTL_HOURS * 3600,
-    });
-    await this.mailer.send(
-      newSignInAlert({
+    await this.mail.send(user.email, MailKind.SIGN_IN_ALERT, async ({ lastInWindow }) => {
+      const token = newOpaqueToken(REPORT_TOKEN_PREFIX);
+      await this.tokens.issue(user.id, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token, {
+        sessionId: session.id,
+        ttlSeconds: REPORT_LINK_TTL_HOURS * 3600,
+      });
+      return newSignInAlert({
         to: user.email,
         deviceLabel: session.deviceLabel,
         place: describeLocation(session.place),
@@ -54,8 +58,9 @@ export class SignInAlerts {
         at: session.createdAt,
         reportUrl: publicLink(this.config.publicUrl, '/report-sign-in', { token }),
         securityUrl: publicLink(this.config.publicUrl, '/security'),
-      }),
-    );
+        lastForAnHour: lastInWindow,
+      });
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
-import type { Mailer } from '../mail/mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer';
 import { emailVerification, publicLink, registrationAttempt } from '../mail/templates';
 import { TerminationReason } from '../sessions/session.entity';
 import type { ClientInfo } from '../sessions/session.service';
@@ -33,7 +33,7 @@ export class EmailOwnership {
     private readonly config: Config,
     private readonly tokens: OneTimeTokens,
     private readonly terminator: SessionTerminator,
-    private readonly mailer: Mailer,
+    private readonly mail: CappedMailer,
     private readonly resends: AttemptLimiter,
     private readonly logger: Logger,
   ) {
@@ -50,7 +50,13 @@ export class EmailOwnership {
     this.sendOwnershipMail(user, client).catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the email verification'));
   }
 
-  /** Sends the account's verification link again (earlier links stop working); nothing once verified. */
+  /**
+   * Sends the account's verification link again (earlier links stop working); nothing once verified.
+   * RATE_LIMITED after 5 requests per account per hour, whichever email a request leads to. The
+   * per-address cap beneath is silent: the email a request leads to depends on whether another
+   * account has proven the address, so an answer that depended on its cap would tell a pending
+   * registration that. A capped request issues no link, so the last one mailed still works.
+   */
   async resend(userId: string, client: ClientInfo): Promise<void> {
     await this.resends.take(userId);
     const user = await this.users.findOneBy({ id: userId });
@@ -65,25 +71,25 @@ export class EmailOwnership {
       const holder = await this.holderOf(user.email);
       if (holder?.emailVerifiedAt) {
         // The address is proven someone else's: tell them, with nothing to click.
-        await this.mailer.send(registrationAttempt({ to: user.email, deviceLabel: device.label, place, at: new Date() }));
+        await this.mail.send(user.email, MailKind.REGISTRATION_ATTEMPT, () => registrationAttempt({ to: user.email, deviceLabel: device.label, place, at: new Date() }));
         return;
       }
     }
-    const token = newOpaqueToken(VERIFICATION_TOKEN_PREFIX);
-    await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_VERIFICATION, token, {
-      ttlSeconds: VERIFICATION_LINK_TTL_HOURS * 3600,
-      replacePrevious: true,
-    });
-    await this.mailer.send(
-      emailVerification({
+    await this.mail.send(user.email, MailKind.EMAIL_VERIFICATION, async () => {
+      const token = newOpaqueToken(VERIFICATION_TOKEN_PREFIX);
+      await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_VERIFICATION, token, {
+        ttlSeconds: VERIFICATION_LINK_TTL_HOURS * 3600,
+        replacePrevious: true,
+      });
+      return emailVerification({
         to: user.email,
         verifyUrl: publicLink(this.config.publicUrl, '/verify-email', { token }),
         expiresInHours: VERIFICATION_LINK_TTL_HOURS,
         claimsFromAnotherAccount: !user.holdsEmail,
         deviceLabel: device.label,
         place,
-      }),
-    );
+      });
+    });
   }
 
   /**

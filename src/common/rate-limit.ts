@@ -56,10 +56,18 @@ export class AttemptLimiter {
     }
   }
 
-  /** Counts one use of a quota (e.g. emails sent) and throws RATE_LIMITED once it is spent. */
-  async take(key: string): Promise<void> {
+  /** Counts one use against the key and never refuses it: a total that only some callers enforce (assertAllowed). */
+  async recordUse(key: string): Promise<void> {
+    await this.recordFailure(key);
+  }
+
+  /**
+   * Counts one use of a quota (e.g. emails sent) and throws RATE_LIMITED once it is spent;
+   * returns the uses left in the window after this one.
+   */
+  async take(key: string): Promise<number> {
     try {
-      await this.limiter.consume(key);
+      return (await this.limiter.consume(key)).remainingPoints;
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext / 1000);
       throw rejection;

@@ -135,6 +135,8 @@ const variables = {
   SESSION_CACHE_MAX_ENTRIES: integer(0).default(100_000),
   /** Registrations one IP may make per hour, across instances; checked before the password is hashed. */
   REGISTER_LIMIT_PER_IP_PER_HOUR: integer(1).default(10),
+  /** Emails one address may receive per day, all kinds together (resets, alerts and notices are counted but never held back by it). */
+  MAIL_CAP_PER_ADDRESS_PER_DAY: integer(1).default(30),
   /** Which proxies may set X-Forwarded-For (express "trust proxy" syntax: "loopback", "10.0.0.0/8", hop count...). */
   TRUST_PROXY: trustProxy().default(false),
   /** Base URL that emails link to; nothing else is ever linked. Defaults to http://localhost:PORT. */

@@ -2,7 +2,7 @@ import type { Logger } from '../common/logger';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
 import type { ClientInfo } from '../sessions/session.service';
-import type { Mailer } from './mailer';
+import { MailKind, type CappedMailer } from './capped-mailer';
 import { securityChange, type SecurityChange } from './templates';
 
 /**
@@ -11,19 +11,20 @@ import { securityChange, type SecurityChange } from './templates';
  */
 export class SecurityNotices {
   constructor(
-    private readonly mailer: Mailer,
+    private readonly mail: CappedMailer,
     private readonly logger: Logger,
   ) {}
 
   /**
    * Sends in the background: the change has happened, the email must not hold up the answer.
-   * Only to a verified address: an unproven one may be someone else's mailbox.
+   * Only to a verified address: an unproven one may be someone else's mailbox. Capped per address
+   * (CappedMailer): past the cap the change still happens, only its notice is dropped.
    */
   send(account: { email: string; emailVerifiedAt: Date | null }, change: SecurityChange, client: ClientInfo, deviceLabel?: string): void {
     if (!account.emailVerifiedAt) return;
     const to = account.email;
-    this.mailer
-      .send(
+    this.mail
+      .send(to, MailKind.SECURITY_NOTICE, () =>
         securityChange({
           to,
           change,

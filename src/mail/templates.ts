@@ -22,6 +22,8 @@ export interface NewSignInAlertInput {
   reportUrl: string;
   /** The account's device list; shown as an address to type, never as a second link. */
   securityUrl: string;
+  /** The last alert the address gets for a while (the per-address cap): later sign-ins show only in the device list. */
+  lastForAnHour?: boolean;
 }
 
 export interface ConfirmationCodeInput {
@@ -93,6 +95,9 @@ export function newSignInAlert(input: NewSignInAlertInput): MailMessage {
   // Without the scheme, so people can type it and mail clients do not turn it into a second link.
   const typeIn = `${security.host}${security.pathname === '/' ? '' : security.pathname}`;
 
+  const quiet = input.lastForAnHour
+    ? 'This is the last sign-in alert we send you for up to an hour, so that sign-ins cannot flood your mailbox: look at the devices signed in to your account for any later ones.'
+    : null;
   const text = [
     `New sign-in to your account (${input.to}) from ${from}, on ${time}.`,
     '',
@@ -107,6 +112,7 @@ export function newSignInAlert(input: NewSignInAlertInput): MailMessage {
     report.href,
     '',
     `It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${typeIn} into your browser and look at the devices signed in to your account.`,
+    ...(quiet ? ['', quiet] : []),
   ].join('\n');
 
   const html = layout(
@@ -123,6 +129,7 @@ export function newSignInAlert(input: NewSignInAlertInput): MailMessage {
       `<p><strong>If it wasn't you</strong>, sign that device out and change your password. This link opens our site, <strong>${esc(report.host)}</strong>:</p>`,
       `<p><a href="${esc(report.href)}">${esc(report.href)}</a></p>`,
       `<p style="color: #666; font-size: 13px;">It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${esc(typeIn)} into your browser and look at the devices signed in to your account.</p>`,
+      ...(quiet ? [`<p>${esc(quiet)}</p>`] : []),
     ],
   );
 

@@ -6,7 +6,7 @@ import { newOpaqueToken } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { parseUserAgent } from '../../devices/device';
 import { describeIpPlace } from '../../devices/location';
-import type { Mailer } from '../../mail/mailer';
+import { MailKind, type CappedMailer } from '../../mail/capped-mailer';
 import type { SecurityNotices } from '../../mail/security-notices';
 import { passwordReset, publicLink } from '../../mail/templates';
 import { TerminationReason, type SessionEntity } from '../../sessions/session.entity';
@@ -36,9 +36,9 @@ export class PasswordService {
     private readonly terminator: SessionTerminator,
     private readonly tokens: OneTimeTokens,
     private readonly twoFactor: TwoFactor,
-    private readonly mailer: Mailer,
+    private readonly mail: CappedMailer,
     private readonly notices: SecurityNotices,
-    private readonly limits: { wrongPasswords: AttemptLimiter; resetEmails: AttemptLimiter },
+    private readonly limits: { wrongPasswords: AttemptLimiter },
     private readonly logger: Logger,
   ) {
     this.users = dataSource.getRepository(UserEntity);
@@ -75,36 +75,41 @@ export class PasswordService {
 
   /**
    * Emails a reset link when the address has an account. The answer and its timing are the
-   * same either way: the token and the email are made in the background.
+   * same either way: the token and the email are made in the background. Capped per address
+   * (MAIL_CAPS: 3 per 30 minutes, the link's lifetime) by the mailer, silently: the answer is
+   * the same whether the email went out, was capped, or there is no account.
    */
   async requestReset(email: string, client: ClientInfo): Promise<void> {
     const normalized = normalizeEmail(email);
-    await this.limits.resetEmails.take(normalized);
     // Only the holder of the address: a pending account registered for it has no claim to its mailbox.
     const user = await this.users.findOneBy({ email: normalized, holdsEmail: true });
     if (!user) return;
     this.sendResetLink(user, client).catch((err: unknown) => this.logger.error({ err, userId: user.id }, 'could not send the password reset email'));
   }
 
+  /**
+   * Each emailed link stays valid until it expires or one of them is used, so requests from
+   * someone else cannot cancel the link the owner already has; a capped request issues none.
+   */
   private async sendResetLink(user: UserEntity, client: ClientInfo): Promise<void> {
-    const token = await this.issueResetToken(user.id);
     const device = parseUserAgent(client.userAgent);
-    await this.mailer.send(
-      passwordReset({
+    await this.mail.send(user.email, MailKind.PASSWORD_RESET, async () => {
+      const token = await this.issueResetToken(user.id, { replacePrevious: false });
+      return passwordReset({
         to: user.email,
         resetUrl: publicLink(this.config.publicUrl, '/reset-password', { token }),
         expiresInMinutes: RESET_TOKEN_TTL_MINUTES,
         clearsTwoFactorSetUpWithinDays: RESET_CLEARS_TOTP_DAYS,
         deviceLabel: device.label,
         place: describeIpPlace(client.ipAddress),
-      }),
-    );
+      });
+    });
   }
 
-  /** A fresh single-use reset token; earlier ones stop working. */
-  async issueResetToken(userId: string): Promise<string> {
+  /** A fresh single-use reset token; by default earlier ones stop working. */
+  async issueResetToken(userId: string, options: { replacePrevious: boolean } = { replacePrevious: true }): Promise<string> {
     const token = newOpaqueToken(RESET_TOKEN_PREFIX);
-    await this.tokens.issue(userId, OneTimeTokenPurpose.PASSWORD_RESET, token, { ttlSeconds: RESET_TOKEN_TTL_MINUTES * 60, replacePrevious: true });
+    await this.tokens.issue(userId, OneTimeTokenPurpose.PASSWORD_RESET, token, { ttlSeconds: RESET_TOKEN_TTL_MINUTES * 60, replacePrevious: options.replacePrevious });
     return token;
   }
 
@@ -125,6 +130,8 @@ export class PasswordService {
       // Spent in the same transaction as the new password: both happen, or neither.
       alongside: async (manager) => {
         if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw invalid();
+        // The other links mailed meanwhile die with this one: the reset is done.
+        await this.tokens.revokeAll(pending.userId, OneTimeTokenPurpose.PASSWORD_RESET, manager);
         await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });
         await this.tokens.revokeAll(pending.userId, OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, manager);
         clearedTwoFactor = await this.twoFactor.clearRecentEnrolment(pending.userId, RESET_CLEARS_TOTP_DAYS, { client, actor: null }, manager);

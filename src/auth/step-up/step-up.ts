@@ -1,12 +1,12 @@
 import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
 import type { AuditLog } from '../../audit/audit-log';
-import { BadUserInputError, InvalidConfirmationError, StepUpRequiredError, UnauthenticatedError, type ConfirmationMethod } from '../../common/errors';
+import { BadUserInputError, InvalidConfirmationError, RateLimitedError, StepUpRequiredError, UnauthenticatedError, type ConfirmationMethod } from '../../common/errors';
 import type { AttemptLimiter } from '../../common/rate-limit';
 import { newNumericCode } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { describeIpPlace } from '../../devices/location';
-import type { Mailer } from '../../mail/mailer';
+import { MailKind, type CappedMailer } from '../../mail/capped-mailer';
 import { confirmationCode } from '../../mail/templates';
 import type { SessionEntity } from '../../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../../sessions/session.service';
@@ -54,7 +54,7 @@ export class StepUp {
     private readonly tokens: OneTimeTokens,
     private readonly twoFactor: TwoFactor,
     private readonly auditLog: AuditLog,
-    private readonly mailer: Mailer,
+    private readonly mail: CappedMailer,
     /** Both keyed by session id: one session's guesses or code requests never hold back another's. */
     private readonly limits: { failures: AttemptLimiter; emailCodes: AttemptLimiter },
   ) {
@@ -121,26 +121,32 @@ export class StepUp {
     return user.totpEnabledAt !== null && Date.now() - user.totpEnabledAt.getTime() < YOUNG_FACTOR_HOURS * 3600 * 1000;
   }
 
-  /** Emails a 6-digit code, single use, valid 10 minutes, usable only by the session that asked. */
+  /**
+   * Emails a 6-digit code, single use, valid 10 minutes, usable only by the session that asked.
+   * Past the address's cap for codes the caller, signed in to this very account, is told so
+   * (RATE_LIMITED with retryAfterSeconds) rather than left waiting for an email; no code is issued,
+   * so the one already mailed still works, and the password always confirms.
+   */
   async sendEmailCode(viewer: SessionEntity, client: ClientInfo): Promise<void> {
     await this.limits.emailCodes.take(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
     if (!user) throw new UnauthenticatedError();
-    const code = newNumericCode(6);
-    await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_CONFIRMATION, code, {
-      sessionId: viewer.id,
-      ttlSeconds: EMAIL_CODE_TTL_MINUTES * 60,
-      replacePrevious: true,
-    });
-    await this.mailer.send(
-      confirmationCode({
+    const outcome = await this.mail.send(user.email, MailKind.CONFIRMATION_CODE, async () => {
+      const code = newNumericCode(6);
+      await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_CONFIRMATION, code, {
+        sessionId: viewer.id,
+        ttlSeconds: EMAIL_CODE_TTL_MINUTES * 60,
+        replacePrevious: true,
+      });
+      return confirmationCode({
         to: user.email,
         code,
         expiresInMinutes: EMAIL_CODE_TTL_MINUTES,
         deviceLabel: viewer.deviceLabel,
         place: describeIpPlace(client.ipAddress),
-      }),
-    );
+      });
+    });
+    if (!outcome.sent) throw new RateLimitedError(outcome.retryAfterSeconds);
   }
 }
 

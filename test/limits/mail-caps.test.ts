@@ -121,6 +121,13 @@ describe('every kind of email is capped per address, across instances, without l
     expect(dataOf(await graphql(on(0), LoginDocument, { input: { email, password: 'seven lilac otters at noon' } })).login.token).toEqual(expect.any(String));
   });
 
+  it('two instances share one count: three resets asked on one, then three on the other, mail three links', async () => {
+    const { email } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows]);
+    const from = env.logs.lines.length;
+    for (let i = 0; i < 6; i++) dataOf(await graphql(env.urls[i < 3 ? 0 : 1]!, RequestPasswordResetDocument, { email }));
+    expect(await settle(env, email, /reset/i, 'password-reset', from, 6)).toHaveLength(3);
+  });
+
   it('logs each dropped email at info with its kind and a keyed hash of the address, never the address or a token', async () => {
     const { email } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows]);
     const from = env.logs.lines.length;

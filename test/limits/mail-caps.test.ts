@@ -12,6 +12,8 @@ import {
   RevokeSessionDocument,
   VerifyEmailDocument,
 } from '../generated/graphql';
+import { RESET_TOKEN_TTL_MINUTES } from '../../src/auth/password/password.service';
+import { MAIL_CAPS, MailKind } from '../../src/mail/capped-mailer';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type GraphqlResponse, type TestDevice } from '../support/client';
 import { registerMailbox, verificationToken, VERIFICATION_SUBJECT } from '../support/mailboxes';
@@ -119,6 +121,10 @@ describe('every kind of email is capped per address, across instances, without l
     const first = linkParam(mails[0]!, '/reset-password', 'token');
     expect(dataOf(await graphql(on(1), ResetPasswordDocument, { token: first, newPassword: 'seven lilac otters at noon' })).resetPassword).toBe(true);
     expect(dataOf(await graphql(on(0), LoginDocument, { input: { email, password: 'seven lilac otters at noon' } })).login.token).toEqual(expect.any(String));
+  });
+
+  it('the reset window is no longer than a reset link lives, so while resets are capped the links mailed in the window still work', () => {
+    expect(MAIL_CAPS[MailKind.PASSWORD_RESET].windowSeconds).toBeLessThanOrEqual(RESET_TOKEN_TTL_MINUTES * 60);
   });
 
   it('two instances share one count: three resets asked on one, then three on the other, mail three links', async () => {

@@ -1,0 +1,213 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { LogoutDocument } from '../generated/graphql';
+import { accountWithDevices, PASSWORD } from '../support/accounts';
+import { dataOf, DEVICES, graphql } from '../support/client';
+import { startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+
+/**
+ * The devices page in a real browser (Debian's Chromium driven by playwright-core): two devices of
+ * one account, one signs the other out through the confirmation dialog, and the other sees it at
+ * once, without a reload. Set SAVE_SCREENSHOTS=1 to rewrite the README's screenshots in docs/.
+ */
+
+// The functions given to page.evaluate run in the browser; this file compiles without the DOM library.
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const window: any;
+declare const document: any;
+declare const sessionStorage: { length: number };
+declare const MutationObserver: any;
+
+const ROOT = join(__dirname, '..', '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const GB_IP = '81.2.69.142';
+const US_IP = '8.8.8.8';
+
+/** Builds the page when dist/web is missing or older than its sources (npm run build does it too). */
+function buildPageIfStale(): void {
+  const built = join(ROOT, 'dist', 'web', 'index.html');
+  const newest = (folder: string): number =>
+    readdirSync(folder, { withFileTypes: true }).reduce((latest, entry) => {
+      const path = join(folder, entry.name);
+      return Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs);
+    }, 0);
+  const sources = Math.max(newest(join(ROOT, 'web')), newest(join(ROOT, 'client', 'src')));
+  if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
+  const run = spawnSync('npm', ['run', 'build:web', '--silent'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`vite build failed:\n${run.stdout}\n${run.stderr}`);
+}
+
+/**
+ * What went wrong in a page: script errors, console errors (CSP refusals among them: a page that
+ * needs more than its policy allows fails here) and failed responses. The browser's own
+ * /favicon.ico probe is not the page's doing.
+ */
+function pageProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(String(error)));
+  page.on('response', (response) => {
+    if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') problems.push(`${response.status()} ${response.url()}`);
+  });
+  return problems;
+}
+
+async function signIn(page: Page, base: string, email: string): Promise<void> {
+  await page.goto(base);
+  // By role and name: only what is shown counts (the dialog's hidden Password field does not).
+  await page.getByRole('textbox', { name: 'Email', exact: true }).fill(email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('list', { name: 'Signed-in devices' }).waitFor();
+}
+
+describe('the devices page in a browser', () => {
+  let cluster: TestCluster;
+  let base: string;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  beforeAll(async () => {
+    buildPageIfStale();
+    // Every confirmation is asked for (window 0), so the dialog's password step always runs;
+    // a proxy on loopback lets each browser context come from its own public address.
+    cluster = await startCluster({ env: { STEP_UP_WINDOW_SECONDS: '0', TRUST_PROXY: 'loopback' } });
+    base = cluster.instances[0]!.url.replace(/\/graphql$/, '');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      // playwright-core gives each launch a fresh temporary --user-data-dir of its own.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await cluster?.dispose();
+  });
+
+  async function device(userAgent: string, ip: string, viewport: { width: number; height: number }): Promise<Page> {
+    const context = await browser.newContext({ userAgent, viewport, extraHTTPHeaders: { 'X-Forwarded-For': ip }, locale: 'en-GB', timezoneId: 'Europe/London' });
+    contexts.push(context);
+    return context.newPage();
+  }
+
+  it('signs another device out through the dialog with the password; that page shows who did it and the sign-in form at once, without a reload', async () => {
+    const url = cluster.instances[0]!.url;
+    // An account whose registration device signed out again, so the two browsers are its only sessions.
+    const { email, signIns } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
+    dataOf(await graphql(url, LogoutDocument, {}, { token: signIns[0]!.token, device: DEVICES.chromeOnPixel }));
+
+    const pageA = await device(DEVICES.chromeOnWindows.userAgent, GB_IP, { width: 960, height: 900 });
+    const pageB = await device(DEVICES.safariOnIphone.userAgent, US_IP, { width: 430, height: 760 });
+    const errorsA = pageProblems(pageA);
+    const errorsB = pageProblems(pageB);
+
+    await signIn(pageA, base, email);
+    await signIn(pageB, base, email);
+    const listA = pageA.getByRole('list', { name: 'Signed-in devices' });
+    // A learned of B's sign-in live (sessionsChanged), without reloading.
+    await listA.getByRole('listitem').nth(1).waitFor();
+    expect(await listA.getByRole('listitem').count()).toBe(2);
+    const itemB = listA.getByRole('listitem').filter({ hasNotText: 'This device' });
+    await expect(itemB.textContent()).resolves.toContain('Safari on iOS');
+    expect(await listA.getByRole('listitem').filter({ hasText: 'This device' }).getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
+    // Both pages hold sessionTerminated and sessionsChanged, so the ending cannot race B's subscription.
+    await waitForSubscribers(cluster, 4);
+
+    if (process.env.SAVE_SCREENSHOTS) {
+      mkdirSync(join(ROOT, 'docs'), { recursive: true });
+      await pageA.screenshot({ path: join(ROOT, 'docs', 'devices-page.png'), fullPage: true });
+    }
+
+    // A reload would lose this marker and count as a navigation.
+    await pageB.evaluate(() => (window.stillTheSamePage = true));
+    let navigationsB = 0;
+    pageB.on('framenavigated', () => navigationsB++);
+    // When B's notice appears, by B's clock (same machine as A's).
+    const noticeShownAt = pageB.evaluate(
+      () =>
+        new Promise<number>((resolve) => {
+          const notice = document.getElementById('signed-out-notice');
+          new MutationObserver(() => {
+            if (!notice.hidden) resolve(Date.now());
+          }).observe(notice, { attributes: true, attributeFilter: ['hidden'] });
+        }),
+    );
+
+    await itemB.getByRole('button', { name: 'Sign out', exact: true }).click();
+    const dialog = pageA.getByRole('dialog');
+    await expect(dialog.textContent()).resolves.toContain('will need the password to sign in again');
+    // The server answers STEP_UP_REQUIRED; the dialog then asks for the password.
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+    const confirmedAt = Date.now();
+    const revoked = pageA.waitForResponse(async (response) => (response.request().postData() ?? '').includes('RevokeSession') && (await response.text()).includes('"revokedCount":1'));
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await revoked;
+
+    const shownAt = await noticeShownAt;
+    const notice = pageB.getByRole('alert').filter({ hasText: /^You were signed out/ });
+    await notice.waitFor({ timeout: 2000 });
+    expect(await notice.textContent()).toMatch(/^You were signed out from Chrome on Windows in .*United Kingdom/);
+    await expect(pageB.getByRole('button', { name: 'Sign in', exact: true }).isVisible()).resolves.toBe(true);
+    await expect(pageB.getByRole('textbox', { name: 'Email', exact: true }).isVisible()).resolves.toBe(true);
+    await expect(pageB.getByRole('list', { name: 'Signed-in devices' }).isVisible()).resolves.toBe(false);
+    const delayMs = shownAt - confirmedAt;
+    console.log(`B showed the signed-out notice ${delayMs} ms after A pressed Confirm`);
+    expect(delayMs).toBeLessThan(1000);
+    expect(await pageB.evaluate(() => window.stillTheSamePage)).toBe(true);
+    expect(navigationsB).toBe(0);
+    // B forgot the token: nothing of it is left for the next person at this tab.
+    expect(await pageB.evaluate(() => sessionStorage.length)).toBe(0);
+
+    // A's list dropped B, and the dialog closed.
+    await listA.getByRole('listitem').nth(1).waitFor({ state: 'detached' });
+    expect(await listA.getByRole('listitem').count()).toBe(1);
+    await dialog.waitFor({ state: 'hidden' });
+
+    if (process.env.SAVE_SCREENSHOTS) await pageB.screenshot({ path: join(ROOT, 'docs', 'signed-out-notice.png') });
+    expect(errorsA).toEqual([]);
+    expect(errorsB).toEqual([]);
+  }, 60_000);
+
+  it('GraphiQL at GET /graphql loads and runs `me` with the token from its Headers tab', async () => {
+    const url = cluster.instances[0]!.url;
+    const { email, signIns } = await accountWithDevices(url, [DEVICES.firefoxOnMac]);
+    const page = await device(DEVICES.firefoxOnMac.userAgent, GB_IP, { width: 1200, height: 800 });
+    const errors = pageProblems(page);
+    await page.goto(url);
+    await page.locator('.graphiql-query-editor .CodeMirror').waitFor();
+    // GraphiQL's editors are CodeMirror instances: set their text as typing would.
+    await page.evaluate(() => {
+      document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror.setValue('query Me { me { email twoFactorEnabled } }');
+    });
+    await page.getByRole('button', { name: 'Headers', exact: true }).click();
+    const headers = page.locator('.graphiql-editor-tool .CodeMirror:visible');
+    await headers.click();
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${signIns[0]!.token}` }));
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    const response = page.locator('.graphiql-response .CodeMirror');
+    await page
+      .waitForFunction((expected) => document.querySelector('.graphiql-response')?.textContent?.includes(expected), email, { timeout: 10_000 })
+      .catch(async (err) => {
+        await page.screenshot({ path: '/tmp/graphiql-failure.png' });
+        throw new Error(`${err}\nresponse pane: ${await response.textContent().catch(() => '?')}\nconsole: ${errors.join('\n')}`);
+      });
+    expect(await response.textContent()).toContain('"twoFactorEnabled": false');
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

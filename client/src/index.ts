@@ -59,6 +59,8 @@ export interface SignoffClientOptions extends HttpOptions {
   webSocketImpl?: unknown;
   /** graphql-ws lifecycle listeners (e.g. `connected`, to refetch what changed while a reconnect was pending). */
   on?: ClientOptions['on'];
+  /** How long to wait before reconnecting after a drop that is not a sign-out (graphql-ws's default: randomised exponential backoff). */
+  retryWait?: ClientOptions['retryWait'];
 }
 
 export interface Observer<T> {
@@ -157,10 +159,12 @@ export function createSignoffClient(options: SignoffClientOptions): SignoffClien
     url: webSocketUrl(options.url),
     webSocketImpl: options.webSocketImpl,
     connectionParams: { authorization: `Bearer ${options.token}` },
-    // 4401 means the token is dead: reconnecting could only be refused again. Anything else
-    // (a restart, 1001 from an instance shutting down, a network drop) is worth retrying.
+    // 4401 means the token is dead: reconnecting could only be refused again. graphql-ws 6 already
+    // treats it as fatal; saying so here keeps it that way whatever a later version defaults to.
+    // Anything else (a restart, 1001 from an instance shutting down, a network drop) is retried.
     shouldRetry: (errOrCloseEvent) => !signedOut && !isSignedOutClose(errOrCloseEvent),
     retryAttempts: Number.MAX_SAFE_INTEGER,
+    ...(options.retryWait ? { retryWait: options.retryWait } : {}),
     on: {
       ...options.on,
       closed: (event) => {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { LogoutDocument } from '../generated/graphql';
@@ -54,6 +55,16 @@ function pageProblems(page: Page): string[] {
     if (response.status() >= 400 && new URL(response.url()).pathname !== '/favicon.ico') problems.push(`${response.status()} ${response.url()}`);
   });
   return problems;
+}
+
+function fetchRaw(url: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    get(url, { headers: { accept: 'text/html' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+    }).on('error', reject);
+  });
 }
 
 async function signIn(page: Page, base: string, email: string): Promise<void> {
@@ -183,6 +194,41 @@ describe('the devices page in a browser', () => {
     expect(errorsA).toEqual([]);
     expect(errorsB).toEqual([]);
   }, 60_000);
+
+  it('serves the page at / and at /security (the address alert emails name) under a policy that allows only its own files', async () => {
+    for (const path of ['/', '/security']) {
+      const page = await fetchRaw(`${base}${path}`);
+      expect(page.status).toBe(200);
+      expect(page.headers['content-type']).toMatch(/^text\/html/);
+      expect(page.body).toContain('aria-label="Signed-in devices"');
+      // No inline code at all: the policy lists no hashes and no 'unsafe-inline'.
+      expect(page.body).not.toMatch(/<script>|<style>|\sstyle=|\son[a-z]+=/);
+      const csp = new Map(
+        String(page.headers['content-security-policy'])
+          .split(';')
+          .map((part) => part.trim().split(/\s+/))
+          .map(([name, ...sources]) => [name!, sources] as const),
+      );
+      const host = new URL(base).host;
+      expect(csp.get('default-src')).toEqual(["'none'"]);
+      expect(csp.get('script-src')).toEqual(["'self'"]);
+      expect(csp.get('style-src')).toEqual(["'self'"]);
+      expect(csp.get('img-src')).toEqual(["'self'", 'data:']);
+      expect(csp.get('connect-src')).toEqual(["'self'", `ws://${host}`, `wss://${host}`]);
+      expect(csp.get('frame-ancestors')).toEqual(["'none'"]);
+      expect(page.headers['cache-control']).toBe('no-store');
+    }
+    const page = await fetchRaw(`${base}/`);
+    const assets = [...page.body.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((match) => match[1]!);
+    expect(assets.some((asset) => asset.endsWith('.js'))).toBe(true);
+    expect(assets.some((asset) => asset.endsWith('.css'))).toBe(true);
+    for (const asset of assets) {
+      const file = await fetchRaw(`${base}${asset}`);
+      expect(file.status).toBe(200);
+      expect(file.headers['cache-control']).toMatch(/immutable/);
+    }
+    expect((await fetchRaw(`${base}/assets/nothing-here.js`)).status).toBe(404);
+  });
 
   it('GraphiQL at GET /graphql loads and runs `me` with the token from its Headers tab', async () => {
     const url = cluster.instances[0]!.url;

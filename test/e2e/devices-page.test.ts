@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
+import { generate } from 'otplib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { LogoutDocument } from '../generated/graphql';
+import { LoginDocument, LogoutDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { startCluster, waitForSubscribers, type TestCluster } from '../support/server';
@@ -194,6 +195,67 @@ describe('the devices page in a browser', () => {
     expect(errorsA).toEqual([]);
     expect(errorsB).toEqual([]);
   }, 60_000);
+
+  it('turns two-factor on from the page with a locally drawn QR code, signs the others out, and then asks for the Code at sign-in; the activity pages back', async () => {
+    const url = cluster.instances[0]!.url;
+    const { email } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
+    // Eleven more sign-ins elsewhere: more activity than one page of it, and devices to sign out.
+    for (let i = 0; i < 11; i++) dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone }));
+    const page = await device(DEVICES.firefoxOnMac.userAgent, GB_IP, { width: 960, height: 900 });
+    const problems = pageProblems(page);
+    await signIn(page, `${base}/security`, email);
+    const list = page.getByRole('list', { name: 'Signed-in devices' });
+    await list.getByRole('listitem').nth(12).waitFor();
+
+    // Activity: ten rows, then older ones on request.
+    const rows = page.locator('#audit-rows tr');
+    await rows.nth(9).waitFor();
+    expect(await rows.count()).toBe(10);
+    await page.getByRole('button', { name: 'Show older activity' }).click();
+    await rows.nth(10).waitFor();
+    expect(await rows.count()).toBeGreaterThan(10);
+
+    // Two-factor on: the dialog asks for the password (window 0), then the page draws the QR code itself.
+    await page.getByRole('button', { name: 'Turn on two-factor' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    const qr = page.getByRole('img', { name: 'QR code of the two-factor key' });
+    await qr.waitFor();
+    expect(await qr.getAttribute('src')).toMatch(/^data:image\/png;base64,/);
+    expect(await qr.evaluate((image: any) => image.naturalWidth)).toBeGreaterThan(100);
+    const secret = (await page.locator('#totp-secret').textContent())!;
+    await page.getByRole('textbox', { name: 'Code from the app' }).fill(await generate({ secret }));
+    await page.getByRole('button', { name: 'Turn on', exact: true }).click();
+    const recoveryCodes = page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem');
+    await recoveryCodes.first().waitFor();
+    const firstRecoveryCode = (await recoveryCodes.first().textContent())!;
+    expect(await page.locator('#two-factor-state').textContent()).toMatch(/^On/);
+
+    // Sign out of all other devices: an app enrolled minutes ago cannot confirm it, the password can.
+    await page.getByRole('button', { name: 'Sign out of all other devices' }).click();
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    const methods = await dialog.getByRole('combobox', { name: 'Confirm with' }).locator('option').allTextContents();
+    expect(methods).toEqual(['Password', 'Emailed code']);
+    await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await list.getByRole('listitem').nth(1).waitFor({ state: 'detached' });
+    expect(await list.getByRole('listitem').count()).toBe(1);
+
+    // Signing out here shows no alert; signing in again needs the second factor.
+    await page.getByRole('button', { name: 'Sign out of this device' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    expect(await page.getByRole('alert').filter({ hasText: /^You were signed out/ }).count()).toBe(0);
+    await page.getByRole('textbox', { name: 'Email', exact: true }).fill(email);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('textbox', { name: 'Code', exact: true }).fill(firstRecoveryCode);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await list.waitFor();
+    expect(await list.getByRole('listitem').count()).toBe(1);
+    expect(problems).toEqual([]);
+  }, 90_000);
 
   it('serves the page at / and at /security (the address alert emails name) under a policy that allows only its own files', async () => {
     for (const path of ['/', '/security']) {

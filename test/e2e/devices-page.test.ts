@@ -236,9 +236,9 @@ describe('the devices page in a browser', () => {
     // Sign out of all other devices: an app enrolled minutes ago cannot confirm it, the password can.
     await page.getByRole('button', { name: 'Sign out of all other devices' }).click();
     await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
     const methods = await dialog.getByRole('combobox', { name: 'Confirm with' }).locator('option').allTextContents();
     expect(methods).toEqual(['Password', 'Emailed code']);
-    await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
     await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
     await list.getByRole('listitem').nth(1).waitFor({ state: 'detached' });
     expect(await list.getByRole('listitem').count()).toBe(1);
@@ -252,7 +252,7 @@ describe('the devices page in a browser', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('textbox', { name: 'Code', exact: true }).fill(firstRecoveryCode);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await list.waitFor();
+    await list.getByRole('listitem').first().waitFor();
     expect(await list.getByRole('listitem').count()).toBe(1);
     expect(problems).toEqual([]);
   }, 90_000);

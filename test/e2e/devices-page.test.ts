@@ -257,6 +257,32 @@ describe('the devices page in a browser', () => {
     expect(problems).toEqual([]);
   }, 90_000);
 
+  it('changing the password from one page signs the other page out, saying why', async () => {
+    const url = cluster.instances[0]!.url;
+    const { email } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
+    const pageA = await device(DEVICES.firefoxOnMac.userAgent, GB_IP, { width: 960, height: 900 });
+    const pageB = await device(DEVICES.safariOnIphone.userAgent, US_IP, { width: 430, height: 760 });
+    const problems = [pageProblems(pageA), pageProblems(pageB)];
+    await signIn(pageA, base, email);
+    await signIn(pageB, base, email);
+    await waitForSubscribers(cluster, 4);
+
+    const newPassword = 'violet ferry lantern 42 quietly';
+    await pageA.getByRole('textbox', { name: 'Current password' }).fill(PASSWORD);
+    await pageA.getByRole('textbox', { name: 'New password' }).fill(newPassword);
+    await pageA.getByRole('button', { name: 'Change password' }).click();
+    await pageA.getByRole('status').filter({ hasText: 'Password changed. Your other devices were signed out.' }).waitFor();
+
+    const notice = pageB.getByRole('alert').filter({ hasText: /^You were signed out/ });
+    await notice.waitFor({ timeout: 5000 });
+    expect(await notice.textContent()).toMatch(/^You were signed out because the password was changed from Firefox on macOS in .*United Kingdom/);
+    // A's list keeps only A (the registration device was signed out too).
+    const listA = pageA.getByRole('list', { name: 'Signed-in devices' });
+    await listA.getByRole('listitem').nth(1).waitFor({ state: 'detached' });
+    expect(await listA.getByRole('listitem').count()).toBe(1);
+    expect(problems).toEqual([[], []]);
+  }, 60_000);
+
   it('serves the page at / and at /security (the address alert emails name) under a policy that allows only its own files', async () => {
     for (const path of ['/', '/security']) {
       const page = await fetchRaw(`${base}${path}`);

@@ -7,7 +7,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { LoginDocument, LogoutDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
-import { startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
 
 /**
  * The devices page in a real browser (Debian's Chromium driven by playwright-core): two devices of
@@ -105,8 +105,12 @@ describe('the devices page in a browser', () => {
     });
   }, 120_000);
 
+  // Each test's browsers go, and their subscriptions with them, so the next test's waitForSubscribers counts only its own.
+  afterEach(async () => {
+    await closeConnections(cluster, contexts.splice(0).map((context) => ({ dispose: () => context.close().catch(() => {}) })));
+  });
+
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => {});
     await browser?.close();
     await cluster?.dispose();
   });

@@ -20,6 +20,7 @@ import { closeConnections, startCluster, waitForSubscribers, type TestCluster } 
 declare const window: any;
 declare const document: any;
 declare const sessionStorage: { length: number };
+declare const localStorage: { length: number };
 declare const MutationObserver: any;
 
 const ROOT = join(__dirname, '..', '..');
@@ -200,7 +201,7 @@ describe('the devices page in a browser', () => {
     expect(errorsB).toEqual([]);
   }, 60_000);
 
-  it('turns two-factor on from the page with a locally drawn QR code, signs the others out, and then asks for the Code at sign-in; the activity pages back', async () => {
+  it('turns two-factor on from the page with a locally drawn QR code, signs the others out, and then asks for the Code at sign-in; the activity pages back; a reload stays signed in without localStorage', async () => {
     const url = cluster.instances[0]!.url;
     const { email } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
     // Eleven more sign-ins elsewhere: more activity than one page of it, and devices to sign out.
@@ -258,6 +259,13 @@ describe('the devices page in a browser', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await list.getByRole('listitem').first().waitFor();
     expect(await list.getByRole('listitem').count()).toBe(1);
+
+    // The token is in this tab's sessionStorage: a reload stays signed in (no forgotten session
+    // left behind), and nothing is in localStorage for other tabs or later visitors.
+    await page.reload();
+    await list.getByRole('listitem').first().waitFor();
+    expect(await list.getByRole('listitem').count()).toBe(1);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
     expect(problems).toEqual([]);
   }, 90_000);
 

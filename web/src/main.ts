@@ -248,12 +248,8 @@ function renderSessions(): void {
     if (session.flags.includes('NEW_DEVICE')) name.append(el('span', 'New device', 'badge warn'));
     if (session.flags.includes('NEW_LOCATION')) name.append(el('span', 'New location', 'badge warn'));
     const software = [session.device.browser, session.device.os].filter(Boolean).join(' · ') || 'Unknown browser';
-    item.append(
-      name,
-      el('div', software, 'meta'),
-      el('div', `${place(session.location) ?? 'Unknown location'} · IP ${session.ipAddress}`, 'meta'),
-      el('div', `Signed in ${formatDate(session.createdAt)} · last active ${session.current ? 'now' : ago(session.lastActiveAt)}`, 'meta'),
-    );
+    const times = el('div', activityText(session), 'meta times');
+    item.append(name, el('div', software, 'meta'), el('div', `${place(session.location) ?? 'Unknown location'} · IP ${session.ipAddress}`, 'meta'), times);
     if (!session.current) {
       const button = el('button', 'Sign out', 'secondary');
       button.type = 'button';
@@ -265,6 +261,10 @@ function renderSessions(): void {
   });
   list.replaceChildren(...items);
   $<HTMLButtonElement>('sign-out-others').disabled = !sessions.some((session) => !session.current);
+}
+
+function activityText(session: DeviceSessionFragment): string {
+  return `Signed in ${formatDate(session.createdAt)} · last active ${session.current ? 'now' : ago(session.lastActiveAt)}`;
 }
 
 function signOutDevice(session: DeviceSessionFragment): void {
@@ -303,9 +303,12 @@ $('logout').addEventListener('click', async () => {
   if (client === current) endSession(null);
 });
 
-// Keep "last active" honest without refetching.
+// Keep "last active" honest without refetching, and without rebuilding the list under the pointer.
 setInterval(() => {
-  if (client && sessions.length) renderSessions();
+  for (const session of sessions) {
+    const line = document.querySelector(`li[data-session-id="${CSS.escape(session.id)}"] .times`);
+    if (line) line.textContent = activityText(session);
+  }
 }, 30_000);
 
 // ---- confirmation dialog (step-up) ----
@@ -395,7 +398,7 @@ $('confirm-form').addEventListener('submit', async (event) => {
   } catch (err) {
     if (err instanceof SignoffError && err.code === 'STEP_UP_REQUIRED') {
       const methods = (Array.isArray(err.extensions.methods) ? err.extensions.methods : ['PASSWORD']) as Method[];
-      if (typeof err.extensions.warning === 'string') $('confirm-warning').textContent = err.extensions.warning;
+      // The page's own warning names the device and place; the server's `warning` is for clients without one.
       if ($('confirm-step-up').hidden) askForConfirmation(methods);
       else showError(error, err);
     } else showError(error, err);

@@ -39,6 +39,7 @@ import { CappedMailer } from './mail/capped-mailer';
 import { createMailer } from './mail/mailer';
 import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
+import { mountDevicesPage } from './http/devices-page';
 import { mountExplorer } from './http/explorer';
 import { graphqlOverHttpStatus, type HttpRequestContext } from './http/graphql-status';
 import { securityHeaders } from './http/security-headers';
@@ -305,6 +306,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     });
     mountExplorer(app);
     mountAccountPages(app);
+    mountDevicesPage(app);
     app.use(
       '/graphql',
       cors<cors.CorsRequest>({ origin: config.corsOrigins === '*' ? '*' : config.corsOrigins, maxAge: 600 }),

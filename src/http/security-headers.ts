@@ -33,6 +33,8 @@ export interface PagePolicy {
   connect?: boolean;
   /** data: URIs for images and fonts (GraphiQL's icons). */
   dataImages?: boolean;
+  /** With `connect`: also `ws://` and `wss://` of this host (older browsers do not count them as 'self'). */
+  webSocketHost?: string;
 }
 
 export function contentSecurityPolicy(policy: PagePolicy): string {
@@ -43,7 +45,7 @@ export function contentSecurityPolicy(policy: PagePolicy): string {
     ['style-src', sources(policy.ownFiles ?? false, policy.inlineStyles)],
     ['img-src', policy.dataImages ? ["'self'", 'data:'] : []],
     ['font-src', policy.dataImages ? ["'self'", 'data:'] : []],
-    ['connect-src', policy.connect ? ["'self'"] : []],
+    ['connect-src', policy.connect ? ["'self'", ...(policy.webSocketHost ? [`ws://${policy.webSocketHost}`, `wss://${policy.webSocketHost}`] : [])] : []],
     ['base-uri', ["'none'"]],
     ['form-action', ["'none'"]],
     ['frame-ancestors', ["'none'"]],

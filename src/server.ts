@@ -50,7 +50,7 @@ import { connectRedis } from './realtime/redis-connections';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
 import { buildGraphqlSchema } from './schema';
-import { requestLog, traceOf } from './http/request-log';
+import { logSockets, requestLog, traceOf } from './http/request-log';
 import { ErrorCode } from './common/errors';
 import { Metrics } from './observability/metrics';
 import { metricsEndpoint } from './observability/metrics-endpoint';
@@ -239,6 +239,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     app.use(securityHeaders());
     const httpServer = createHttpServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
+    logSockets(wsServer, logger);
 
     const documents = createDocumentCache(schema, limits.validate, limits.parseOptions);
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler, Response } from 'express';
+import type { WebSocketServer } from 'ws';
 import type { Logger } from '../common/logger';
 
 /** What the access log line tells about one HTTP request, filled in as the request goes through. */
@@ -60,4 +62,26 @@ export function requestLog(logger: Logger): RequestHandler {
     res.once('close', done);
     next();
   };
+}
+
+/**
+ * WebSockets get a request id too (from the upgrade request, echoed in its X-Request-Id), and a
+ * line when they open and close: at debug, since every signed-in device may hold one.
+ */
+export function logSockets(server: WebSocketServer, logger: Logger): void {
+  const ids = new WeakMap<IncomingMessage, string>();
+  const idOf = (req: IncomingMessage) => {
+    let id = ids.get(req);
+    if (!id) ids.set(req, (id = requestIdOf(req.headers['x-request-id'])));
+    return id;
+  };
+  server.on('headers', (headers, req) => headers.push(`X-Request-Id: ${idOf(req)}`));
+  server.on('connection', (socket, req) => {
+    const requestId = idOf(req);
+    const opened = performance.now();
+    logger.debug({ requestId, path: req.url?.split('?')[0] }, 'socket opened');
+    socket.once('close', (code: number, reason: Buffer) =>
+      logger.debug({ requestId, closeCode: code, reason: reason.toString('utf8').slice(0, 64), seconds: Math.round(performance.now() - opened) / 1000 }, 'socket closed'),
+    );
+  });
 }

@@ -4,17 +4,25 @@ import { Writable } from 'node:stream';
 import { print } from 'graphql';
 import { currentTotpCode, TOTP_PERIOD_SECONDS } from '../../src/auth/two-factor/totp';
 import { createLogger } from '../../src/common/logger';
-import { BeginTotpSetupDocument, ConfirmTotpSetupDocument, LoginDocument, RegisterDocument } from '../generated/graphql';
-import { verifyAddress } from '../support/accounts';
-import { dataOf, DEVICES, graphql } from '../support/client';
+import { BeginTotpSetupDocument, ConfirmTotpSetupDocument, LoginDocument, LogoutDocument, RegisterDocument } from '../generated/graphql';
+import { accountWithDevices, verifyAddress } from '../support/accounts';
+import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
+import { within } from '../support/deferred';
 import { clusterPerSuite } from '../support/server';
 
 /** Everything the instance logs, as an operator would read it. */
 class LogBuffer extends Writable {
   text = '';
+  private waiters: { matches: (line: Record<string, unknown>) => boolean; from: number; found: () => void }[] = [];
   override _write(chunk: Buffer, _encoding: string, done: () => void): void {
     this.text += chunk.toString('utf8');
+    this.waiters = this.waiters.filter((waiter) => !(this.lines(waiter.from).some(waiter.matches) && (waiter.found(), true)));
     done();
+  }
+  /** Resolves once a line written after `from` matches. */
+  waitFor(matches: (line: Record<string, unknown>) => boolean, from: number): Promise<void> {
+    if (this.lines(from).some(matches)) return Promise.resolve();
+    return within(new Promise<void>((found) => this.waiters.push({ matches, from, found })), 5000, 'the log line');
   }
   lines(from = 0): Record<string, unknown>[] {
     return this.text
@@ -118,6 +126,22 @@ describe('structured logs: a request id on every line of a request, never a pass
     });
     expect(logs.lines(before)).toContainEqual(expect.objectContaining({ msg: 'request', method: 'GET', path: '/reset-password', status: 200 }));
     expect(logs.text).not.toContain(token);
+  });
+
+  it('a WebSocket logs its opening and its 4401 close under one request id, without the token', async () => {
+    const { signIns } = await accountWithDevices(suite.url, [DEVICES.chromeOnWindows]);
+    const [a] = signIns as [(typeof signIns)[number]];
+    const before = logs.text.length;
+    const socket = await LiveConnection.open(suite.url, a.token);
+    dataOf(await graphql(suite.url, LogoutDocument, {}, { token: a.token }));
+    expect((await socket.waitForClose()).code).toBe(4401);
+    await socket.dispose();
+    await logs.waitFor((line) => line.msg === 'socket closed', before);
+    const lines = logs.lines(before);
+    const opened = lines.find((line) => line.msg === 'socket opened');
+    expect(opened).toMatchObject({ path: '/graphql', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
+    expect(lines).toContainEqual(expect.objectContaining({ msg: 'socket closed', requestId: opened!.requestId, closeCode: 4401, reason: 'Session terminated' }));
+    expect(logs.text).not.toContain(a.token);
   });
 
   it('redacts secrets wherever a log call puts them', () => {

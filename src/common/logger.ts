@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
 import type { Config } from '../config/config';
 
@@ -35,6 +36,12 @@ export const REDACTED_PATHS = [
   '*.input.otp',
 ];
 
+/**
+ * The HTTP request being served (set by the request log middleware): every line logged while
+ * serving it, or by work it started (an email sent in the background), carries its request id.
+ */
+export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
+
 /** JSON lines (on stderr unless told otherwise); the platform collects them. */
 export function createLogger(level: Config['logLevel'], destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino(
@@ -43,6 +50,10 @@ export function createLogger(level: Config['logLevel'], destination: pino.Destin
       base: undefined,
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin: () => {
+        const scope = requestScope.getStore();
+        return scope ? { requestId: scope.requestId } : {};
+      },
     },
     destination,
   );

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { RequestHandler, Response } from 'express';
 import type { WebSocketServer } from 'ws';
-import type { Logger } from '../common/logger';
+import { requestScope, type Logger } from '../common/logger';
 
 /** What the access log line tells about one HTTP request, filled in as the request goes through. */
 export interface RequestTrace {
@@ -60,7 +60,7 @@ export function requestLog(logger: Logger): RequestHandler {
     };
     res.once('finish', done);
     res.once('close', done);
-    next();
+    requestScope.run({ requestId: trace.requestId }, next);
   };
 }
 

@@ -87,6 +87,17 @@ describe('structured logs: a request id on every line of a request, never a pass
     expect(logs.text).not.toContain(code);
   });
 
+  it('lines logged by work a request started carry its request id (the registration email)', async () => {
+    const before = logs.text.length;
+    const email = `logs-${randomBytes(4).toString('hex')}@example.com`;
+    const response = await post(suite.url, JSON.stringify({ query: print(RegisterDocument), variables: { input: { email, password: secret('pw') } } }), {
+      'x-request-id': 'register-1',
+    });
+    expect(response.status).toBe(200);
+    // The verification email is written after the response went out; its line still names the request.
+    await logs.waitFor((line) => line.requestId === 'register-1' && String(line.msg).startsWith('email written to outbox'), before);
+  });
+
   it('a wrong password is logged as its outcome, without the password', async () => {
     const password = secret('wrong');
     const before = logs.text.length;

@@ -142,8 +142,11 @@ export function parseUserAgent(userAgent: string | undefined | null): DeviceInfo
 
 const MOBILE_PLATFORM = /^(ios|android|ipados)\b/i;
 
-/** One line, single spaces: the declared strings are already free of control characters (validation.ts). */
-function tidy(value: string | null | undefined): string | null {
+/**
+ * A declared string as stored and shown: one line, single spaces, no invisible format characters
+ * (bidi overrides could reorder an email's text). Control characters never got this far (validation.ts).
+ */
+export function tidy(value: string | null | undefined): string | null {
   const line = value?.replace(/[\p{Cf}\p{Zl}\p{Zp}\s]+/gu, ' ').trim();
   return line ? line : null;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
-import { describeDevice, type DeclaredDevice } from '../devices/device';
+import { describeDevice, tidy, type DeclaredDevice } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
@@ -56,9 +56,9 @@ export class SessionService {
       deviceBrowser: device.browser,
       deviceModel: device.model,
       deviceLabel: device.label,
-      deviceName: declared?.name?.trim() || null,
-      devicePlatform: declared?.platform?.trim() || null,
-      deviceAppVersion: declared?.appVersion?.trim() || null,
+      deviceName: tidy(declared?.name),
+      devicePlatform: tidy(declared?.platform),
+      deviceAppVersion: tidy(declared?.appVersion),
       ipAddress: client.ipAddress,
       place: location,
       flags: await this.unfamiliarity(userId, device.label, declared, location.countryCode),
@@ -84,9 +84,8 @@ export class SessionService {
     if (earlier === 0) return [];
     const flags: SessionFlag[] = [];
     // A device that named itself is the same device after an app update (its label carries the version).
-    const sameDevice = declared?.name?.trim()
-      ? { deviceName: declared.name.trim(), devicePlatform: declared.platform?.trim() || IsNull() }
-      : { deviceLabel };
+    const name = tidy(declared?.name);
+    const sameDevice = name ? { deviceName: name, devicePlatform: tidy(declared?.platform) ?? IsNull() } : { deviceLabel };
     if (!(await this.sessions.exists({ where: { userId, ...sameDevice } }))) flags.push(SessionFlag.NEW_DEVICE);
     if (countryCode && !(await this.sessions.exists({ where: { userId, place: { countryCode } } }))) flags.push(SessionFlag.NEW_LOCATION);
     return flags;

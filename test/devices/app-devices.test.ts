@@ -75,6 +75,12 @@ describe('apps sign in as devices (Postgres)', () => {
     expect(dataOf(await login(email, FLUTTER, { ...PIXEL, name: "Ada's tablet" })).login.session.flags).toEqual(['NEW_DEVICE']);
   });
 
+  it('stores the declared name on one line, without invisible bidi overrides', async () => {
+    const email = uniqueEmail('app');
+    const registered = dataOf(await register(email, FLUTTER, { name: 'Ada\u202e8 lexiP  \u2028phone', platform: 'Android' })).register;
+    expect(registered.session.device).toMatchObject({ name: 'Ada 8 lexiP phone', label: 'Ada 8 lexiP phone · Android app' });
+  });
+
   it.each([
     ['a control character in the name', { name: 'Ada\u0007' }, 'device.name'],
     ['a name over 64 characters', { name: 'x'.repeat(65) }, 'device.name'],

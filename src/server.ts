@@ -52,6 +52,11 @@ import { connectRedis } from './realtime/redis-connections';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
 import { buildGraphqlSchema } from './schema';
+import { logSockets, requestLog, traceOf } from './http/request-log';
+import { ErrorCode } from './common/errors';
+import { Metrics } from './observability/metrics';
+import { metricsEndpoint } from './observability/metrics-endpoint';
+import { operationIn, operationMetrics, rootFieldOf, UNKNOWN_OPERATION } from './observability/operation-metrics';
 import { RedisLeases } from './realtime/lease';
 import { LeasedCoherence, LocalCoherence, type CacheAck, type CacheCoherence } from './sessions/cache-coherence';
 import { SessionCache } from './sessions/session-cache';
@@ -131,11 +136,15 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     cleanups.push(() => bus.close());
 
     const sockets = new SocketRegistry();
-    const hub = new SessionEventHub(bus, sockets, logger);
+    const metrics = new Metrics(() => sockets.size);
+    const hub = new SessionEventHub(bus, sockets, logger, {
+      // terminatedAt is the database's time of the ending; clock.now() reads the same clock here.
+      onSocketsClosed: (event) => metrics.socketsClosedAfter((clock.now().getTime() - event.terminatedAt.getTime()) / 1000),
+    });
     hub.start();
     cleanups.push(() => hub.stop());
 
-    const limiter = (name: string, policy: AttemptPolicy) => new AttemptLimiter(name, policy, redis, config.redisPrefix);
+    const limiter = (name: string, policy: AttemptPolicy) => new AttemptLimiter(name, policy, redis, config.redisPrefix, metrics);
     const FIFTEEN_MINUTES = 15 * 60;
     // Every email goes through the per-address caps; nothing else holds the transport.
     const mailer = new CappedMailer(createMailer(config, logger), limiter, { perAddressPerDay: config.mailCapPerAddressPerDay, logKey: config.secretKey }, logger);
@@ -160,7 +169,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const auditLog = new AuditLog(dataSource, clock);
     const sessions = new SessionService(dataSource, config, hub, clock, sessionCache);
-    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches);
+    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches, metrics);
     const tokens = new OneTimeTokens(dataSource);
     const notices = new SecurityNotices(mailer, logger);
     const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices, secretBoxFor(config));
@@ -227,9 +236,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const app = express();
     app.disable('x-powered-by');
+    app.use(requestLog(logger));
     app.use(securityHeaders());
     const httpServer = createHttpServer(app);
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
+    logSockets(wsServer, logger);
 
     const documents = createDocumentCache(schema, limits.validate, limits.parseOptions);
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
@@ -255,7 +266,12 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         // Parsed and validated (with the query limits) once per distinct document, not once per socket.
         onSubscribe: (_ctx, _id, payload) => {
           const document = documents(payload.query);
-          if (!('kind' in document)) return [...document];
+          if (!('kind' in document)) {
+            metrics.operation('ws', 'unknown', UNKNOWN_OPERATION, ErrorCode.BAD_USER_INPUT);
+            return [...document];
+          }
+          const operation = operationIn(document, payload.operationName);
+          metrics.operation('ws', operation?.operation ?? 'unknown', rootFieldOf(operation), 'OK');
           return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
         },
         // The token is checked again for every operation, as on HTTP.
@@ -284,6 +300,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       plugins: [
         ...limits.apolloPlugins,
         graphqlOverHttpStatus(),
+        operationMetrics(metrics),
         // In-flight requests get most of the shutdown budget; the rest closes Redis and the database.
         ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownTimeoutSeconds * 750 }),
         ApolloServerPluginLandingPageDisabled(),
@@ -304,6 +321,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       const ok = database === 'up' && pubsub !== 'down';
       res.status(ok ? 200 : 503).json({ ok, database, pubsub });
     });
+    app.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
     mountExplorer(app);
     mountAccountPages(app);
     mountDevicesPage(app);
@@ -317,10 +335,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         next();
       },
       expressMiddleware(apollo, {
-        context: async ({ req }) => ({
+        context: async ({ req, res }) => ({
           client: clientOf(req),
           viewer: await sessions.authenticate(bearerToken(req.headers.authorization)),
           responseType: responseTypeFor(req),
+          trace: traceOf(res),
         }),
       }),
     );

@@ -38,7 +38,7 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   async register(@Arg('input', () => RegisterInput) input: RegisterInput, @Ctx() context: RequestContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.auth.register(input.email, input.password, context.client));
+    return toAuthPayload(await this.auth.register(input.email, input.password, { ...context.client, device: input.device ?? null }));
   }
 
   @Mutation(() => Boolean, {
@@ -58,6 +58,6 @@ export class AuthResolver {
 
   @Mutation(() => AuthPayload)
   async login(@Arg('input', () => LoginInput) input: LoginInput, @Ctx() context: RequestContext): Promise<AuthPayload> {
-    return toAuthPayload(await this.auth.login(input.email, input.password, input.otp, context.client));
+    return toAuthPayload(await this.auth.login(input.email, input.password, input.otp, { ...context.client, device: input.device ?? null }));
   }
 }

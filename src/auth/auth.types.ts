@@ -1,4 +1,4 @@
-import { IsEmail, IsOptional, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
 import { Session } from '../sessions/session.types';
 
@@ -36,6 +36,24 @@ export class AuthPayload {
   session: Session;
 }
 
+@InputType({ description: 'What an app knows about the device it runs on. Shown in the session list and emails; never trusted for anything else.' })
+export class DeviceInput {
+  @Field(() => String, { nullable: true, description: 'What the person calls the device, e.g. "Ada\'s Pixel 8" (at most 64 characters).' })
+  @IsOptional()
+  @Length(1, 64, { message: 'The device name must be 1 to 64 characters long.' })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'e.g. "Android", "iOS" (letters, digits, spaces, dots, dashes; at most 32).' })
+  @IsOptional()
+  @Matches(/^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,31}$/u, { message: 'The platform must be 1 to 32 letters, digits, spaces, dots or dashes.' })
+  platform?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'e.g. "2.3.1" or "2.3.1+45" (at most 32 characters).' })
+  @IsOptional()
+  @Matches(/^[0-9A-Za-z][0-9A-Za-z.+_-]{0,31}$/, { message: 'The app version must be 1 to 32 letters, digits, dots, plus signs, dashes or underscores.' })
+  appVersion?: string | null;
+}
+
 @InputType()
 export class RegisterInput {
   @Field()
@@ -49,6 +67,11 @@ export class RegisterInput {
     message: `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`,
   })
   password: string;
+
+  @Field(() => DeviceInput, { nullable: true, description: 'Apps: the device, so the session list and sign-in emails name it.' })
+  @IsOptional()
+  @ValidateNested()
+  device?: DeviceInput | null;
 }
 
 @InputType()
@@ -65,4 +88,9 @@ export class LoginInput {
   @IsOptional()
   @MaxLength(64, { message: 'The code is too long.' })
   otp?: string | null;
+
+  @Field(() => DeviceInput, { nullable: true, description: 'Apps: the device, so the session list and sign-in emails name it.' })
+  @IsOptional()
+  @ValidateNested()
+  device?: DeviceInput | null;
 }

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Metrics } from '../observability/metrics';
 import { RateLimitedError } from './errors';
 
 export interface AttemptPolicy {
@@ -17,7 +18,13 @@ export interface AttemptPolicy {
 export class AttemptLimiter {
   private readonly limiter: RateLimiterAbstract;
 
-  constructor(name: string, policy: AttemptPolicy, redis: Redis | undefined, prefix: string) {
+  constructor(
+    private readonly name: string,
+    policy: AttemptPolicy,
+    redis: Redis | undefined,
+    prefix: string,
+    private readonly metrics?: Metrics,
+  ) {
     const options = {
       keyPrefix: `${prefix}rl:${name}`,
       points: policy.points,
@@ -39,7 +46,7 @@ export class AttemptLimiter {
   /** Throws RATE_LIMITED when the key has no attempts left. */
   async assertAllowed(key: string): Promise<void> {
     const state = await this.limiter.get(key);
-    if (state && state.remainingPoints <= 0) throw new RateLimitedError(state.msBeforeNext / 1000);
+    if (state && state.remainingPoints <= 0) throw this.rejected(state);
   }
 
   /** Failures counted against the key in the current window. */
@@ -69,9 +76,14 @@ export class AttemptLimiter {
     try {
       return (await this.limiter.consume(key)).remainingPoints;
     } catch (rejection) {
-      if (rejection instanceof RateLimiterRes) throw new RateLimitedError(rejection.msBeforeNext / 1000);
+      if (rejection instanceof RateLimiterRes) throw this.rejected(rejection);
       throw rejection;
     }
+  }
+
+  private rejected(state: RateLimiterRes): RateLimitedError {
+    this.metrics?.rateLimitRejected(this.name);
+    return new RateLimitedError(state.msBeforeNext / 1000);
   }
 
   async reset(key: string): Promise<void> {

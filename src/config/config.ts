@@ -156,6 +156,8 @@ const variables = {
   SECRET_KEY: secretKey().optional(),
   /** Schema introspection, on HTTP and WebSocket alike. */
   INTROSPECTION: boolean().default(true),
+  /** When set, GET /metrics asks for `Authorization: Bearer <this>`; unset, /metrics is open (keep it off the public network). */
+  METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`' }).optional(),
 };
 
 type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;

@@ -32,11 +32,59 @@ const STYLE = 'body { margin: 0; height: 100vh; } #graphiql { height: 100vh; }';
 const START = `
     const url = new URL('/graphql', location.href).toString();
     const subscriptionUrl = url.replace(/^http/, 'ws');
+    const httpFetcher = GraphiQL.createFetcher({ url });
+    const isSubscription = (params, documentAST) => {
+      const operations = ((documentAST && documentAST.definitions) || []).filter((d) => d.kind === 'OperationDefinition');
+      const operation = params.operationName ? operations.find((o) => o.name && o.name.value === params.operationName) : operations[0];
+      return Boolean(operation && operation.operation === 'subscription');
+    };
+    // Subscriptions speak graphql-transport-ws here, not through GraphiQL's client: when the server ends
+    // a session it sends sessionTerminated and then closes with 4401, and GraphiQL's client would show
+    // only the close as an error, so nobody saw the event. Here the last event stays on screen, with
+    // the close code and reason added under extensions.socketClosed.
+    const subscribe = (params, authorization) => ({
+      subscribe(observer) {
+        const socket = new WebSocket(subscriptionUrl, 'graphql-transport-ws');
+        let last = null;
+        let finished = false;
+        const finish = (final) => {
+          if (finished) return;
+          finished = true;
+          if (final) observer.next(final);
+          observer.complete();
+        };
+        const send = (message) => socket.send(JSON.stringify(message));
+        socket.onopen = () => send({ type: 'connection_init', payload: authorization ? { authorization } : {} });
+        socket.onmessage = (message) => {
+          const received = JSON.parse(message.data);
+          if (received.type === 'connection_ack') send({ id: '1', type: 'subscribe', payload: params });
+          else if (received.type === 'ping') send({ type: 'pong' });
+          else if (received.type === 'next') observer.next((last = received.payload));
+          else if (received.type === 'error') finish({ errors: received.payload });
+          else if (received.type === 'complete') finish(null);
+        };
+        socket.onclose = (event) => {
+          const socketClosed = { code: event.code, reason: event.reason };
+          finish(
+            last
+              ? Object.assign({}, last, { extensions: Object.assign({}, last.extensions, { socketClosed }) })
+              : { errors: [{ message: ('The server closed the connection: ' + event.code + ' ' + event.reason).trim() }], extensions: { socketClosed } },
+          );
+        };
+        return {
+          unsubscribe() {
+            finished = true;
+            if (socket.readyState === WebSocket.OPEN) send({ id: '1', type: 'complete' });
+            socket.close(1000);
+          },
+        };
+      },
+    });
     // The Authorization header from the Headers tab also authenticates subscriptions (connection_init payload).
     const fetcher = (params, options) => {
       const headers = (options && options.headers) || {};
       const authorization = headers.Authorization || headers.authorization;
-      return GraphiQL.createFetcher({ url, subscriptionUrl, wsConnectionParams: authorization ? { authorization } : {} })(params, options);
+      return isSubscription(params, options && options.documentAST) ? subscribe(params, authorization) : httpFetcher(params, options);
     };
     // GraphiQL keeps tabs, headers and history in localStorage, where any script on this origin, or
     // anyone at the computer later, could read a bearer token: keep them for this page's life only.

@@ -1,11 +1,14 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { RequestContext } from '../common/context';
+import type { RequestTrace } from './request-log';
 import type { GRAPHQL_RESPONSE_TYPES } from './transport';
 
 /** The HTTP request's negotiated response type, next to what resolvers see. */
 export interface HttpRequestContext extends RequestContext {
   responseType: (typeof GRAPHQL_RESPONSE_TYPES)[number];
+  /** What the access log line will say about this request. */
+  trace?: RequestTrace;
 }
 
 /** Raised while reading the operation, before anything runs: the GraphQL spec's "request errors". */

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { ErrorCode } from '../common/errors';
 import type { Logger } from '../common/logger';
+import { traceOf } from './request-log';
 
 /**
  * Errors that happen before GraphQL sees a request (body parser, size limit, content type,
@@ -66,7 +67,7 @@ export function transportErrorHandler(logger: Logger): ErrorRequestHandler {
     const known = type ? BODY_ERRORS[type] : undefined;
     // Only the kind of failure and where: the error itself carries the raw body (body-parser's
     // `body`, JSON.parse's message quotes it).
-    const where = { method: req.method, path: req.path, contentLength: req.headers['content-length'], type };
+    const where = { requestId: traceOf(res)?.requestId, method: req.method, path: req.path, contentLength: req.headers['content-length'], type };
     if (known) {
       logger.info(where, 'request refused before GraphQL: %s', known.message);
       return sendError(req, res, known.status, known.message, ErrorCode.BAD_USER_INPUT);

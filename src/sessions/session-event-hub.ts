@@ -42,8 +42,12 @@ export class SessionEventHub {
     private readonly bus: EventBus<SessionBusEvent>,
     private readonly sockets: SocketRegistry,
     private readonly logger: Logger,
-    /** How long a socket may take to flush its sessionTerminated message before it is closed anyway. */
-    private readonly deliveryTimeoutMs = 2000,
+    private readonly options: {
+      /** How long a socket may take to flush its sessionTerminated message before it is closed anyway. */
+      deliveryTimeoutMs?: number;
+      /** After an ended session's sockets here were closed (metrics: revocation-to-close latency). */
+      onSocketsClosed?: (event: SessionTerminatedEvent, sockets: number) => void;
+    } = {},
   ) {}
 
   start(): void {
@@ -102,10 +106,11 @@ export class SessionEventHub {
       const delivery = new Delivery(event, recipients);
       this.local.emit(topic, delivery);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([delivery.settled, new Promise((resolve) => (timer = setTimeout(resolve, this.deliveryTimeoutMs)))]);
+      await Promise.race([delivery.settled, new Promise((resolve) => (timer = setTimeout(resolve, this.options.deliveryTimeoutMs ?? 2000)))]);
       clearTimeout(timer);
     }
-    this.sockets.closeSession(event.sessionId, CloseCode.Unauthorized, CloseReason.SessionTerminated);
+    const closed = this.sockets.closeSession(event.sessionId, CloseCode.Unauthorized, CloseReason.SessionTerminated);
+    if (closed > 0) this.options.onSocketsClosed?.(event, closed);
   }
 
   private emitChange(userId: string, kind: SessionChangeKind, sessionIds: string[]): void {

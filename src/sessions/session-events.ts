@@ -9,6 +9,9 @@ export type SessionFacts = Pick<
   | 'deviceBrowser'
   | 'deviceModel'
   | 'deviceLabel'
+  | 'deviceName'
+  | 'devicePlatform'
+  | 'deviceAppVersion'
   | 'ipAddress'
   | 'place'
   | 'flags'
@@ -47,6 +50,9 @@ export function snapshotOf(session: SessionFacts): SessionSnapshot {
     deviceBrowser: session.deviceBrowser,
     deviceModel: session.deviceModel,
     deviceLabel: session.deviceLabel,
+    deviceName: session.deviceName ?? null,
+    devicePlatform: session.devicePlatform ?? null,
+    deviceAppVersion: session.deviceAppVersion ?? null,
     ipAddress: session.ipAddress,
     place: { ...session.place },
     flags: session.flags,

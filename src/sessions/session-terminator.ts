@@ -4,6 +4,7 @@ import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog, AuditRecord } from '../audit/audit-log';
 import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
+import type { Metrics } from '../observability/metrics';
 import type { CacheCoherence } from './cache-coherence';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
@@ -67,12 +68,14 @@ export class SessionTerminator {
     private readonly clock: DatabaseClock,
     private readonly logger: Logger,
     private readonly caches: CacheCoherence,
+    private readonly metrics?: Metrics,
   ) {}
 
   async end(request: TerminationRequest, now = this.clock.now()): Promise<TerminationOutcome> {
     const sessionIds = this.dataSource.options.type === 'postgres' ? await this.endOnPostgres(request, now) : await this.endInTransaction(request, now);
     const committedAt = performance.now();
     const outcome = { sessionIds, terminatedAt: now };
+    this.metrics?.ended(request.reason, sessionIds.length);
     if (sessionIds.length > 0) {
       await this.caches.confirmEnded(sessionIds, committedAt, (ackId) => this.announce(request, outcome, ackId));
     }

@@ -53,6 +53,16 @@ export class SessionEntity {
   @Column({ name: 'device_label', type: 'varchar', length: 255 })
   deviceLabel: string;
 
+  /** What the app declared at sign-in (`device` input): attacker-controlled like the User-Agent. */
+  @Column({ name: 'device_name', type: 'varchar', length: 64, nullable: true })
+  deviceName: string | null;
+
+  @Column({ name: 'device_platform', type: 'varchar', length: 32, nullable: true })
+  devicePlatform: string | null;
+
+  @Column({ name: 'device_app_version', type: 'varchar', length: 32, nullable: true })
+  deviceAppVersion: string | null;
+
   @Column({ name: 'ip_address', type: 'varchar', length: 45 })
   ipAddress: string;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
-import { parseUserAgent } from '../devices/device';
+import { describeDevice, tidy, type DeclaredDevice } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
@@ -18,6 +18,8 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 export interface ClientInfo {
   ipAddress: string;
   userAgent: string;
+  /** What an app declared about its device at sign-in (login/register only). */
+  device?: DeclaredDevice | null;
 }
 
 export function isSessionId(value: string): boolean {
@@ -40,7 +42,8 @@ export class SessionService {
 
   /** Opens a session for a user who just proved who they are; the token is returned only here. */
   async open(userId: string, client: ClientInfo, now = this.clock.now()): Promise<{ token: string; session: SessionEntity }> {
-    const device = parseUserAgent(client.userAgent);
+    const device = describeDevice(client.userAgent, client.device);
+    const declared = client.device;
     const location = locateIp(client.ipAddress);
     const token = newOpaqueToken(TOKEN_PREFIX);
     const session = this.sessions.create({
@@ -53,9 +56,12 @@ export class SessionService {
       deviceBrowser: device.browser,
       deviceModel: device.model,
       deviceLabel: device.label,
+      deviceName: tidy(declared?.name),
+      devicePlatform: tidy(declared?.platform),
+      deviceAppVersion: tidy(declared?.appVersion),
       ipAddress: client.ipAddress,
       place: location,
-      flags: await this.unfamiliarity(userId, device.label, location.countryCode),
+      flags: await this.unfamiliarity(userId, device.label, declared, location.countryCode),
       createdAt: now,
       lastActiveAt: now,
       expiresAt: new Date(now.getTime() + this.config.sessionTtlSeconds * 1000),
@@ -73,11 +79,14 @@ export class SessionService {
   }
 
   /** A first sign-in is not unfamiliar; later ones are compared with every earlier sign-in, ended or not. */
-  private async unfamiliarity(userId: string, deviceLabel: string, countryCode: string | null): Promise<SessionFlag[]> {
+  private async unfamiliarity(userId: string, deviceLabel: string, declared: DeclaredDevice | null | undefined, countryCode: string | null): Promise<SessionFlag[]> {
     const earlier = await this.sessions.count({ where: { userId } });
     if (earlier === 0) return [];
     const flags: SessionFlag[] = [];
-    if (!(await this.sessions.exists({ where: { userId, deviceLabel } }))) flags.push(SessionFlag.NEW_DEVICE);
+    // A device that named itself is the same device after an app update (its label carries the version).
+    const name = tidy(declared?.name);
+    const sameDevice = name ? { deviceName: name, devicePlatform: tidy(declared?.platform) ?? IsNull() } : { deviceLabel };
+    if (!(await this.sessions.exists({ where: { userId, ...sameDevice } }))) flags.push(SessionFlag.NEW_DEVICE);
     if (countryCode && !(await this.sessions.exists({ where: { userId, place: { countryCode } } }))) flags.push(SessionFlag.NEW_LOCATION);
     return flags;
   }

@@ -29,7 +29,7 @@ export enum SessionChangeKind {
 }
 registerEnumType(SessionChangeKind, { name: 'SessionChangeKind' });
 
-@ObjectType({ description: 'The device a session signed in from, as parsed from its User-Agent.' })
+@ObjectType({ description: 'The device a session signed in from, as parsed from its User-Agent and, for apps, as the app declared it.' })
 export class Device {
   @Field(() => DeviceType)
   type: DeviceType;
@@ -43,8 +43,17 @@ export class Device {
   @Field(() => String, { nullable: true, description: '"iPhone", "Pixel 8"' })
   model: string | null;
 
-  @Field({ description: 'Human summary, e.g. "Chrome on macOS".' })
+  @Field({ description: 'Human summary, e.g. "Chrome on macOS", or "Ada\'s Pixel 8 · Android app 2.3.1" when the app declared its device.' })
   label: string;
+
+  @Field(() => String, { nullable: true, description: 'The name the app declared at sign-in (`device.name`); unverified, like the User-Agent.' })
+  name: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The platform the app declared at sign-in (`device.platform`); unverified.' })
+  platform: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The app version declared at sign-in (`device.appVersion`); unverified.' })
+  appVersion: string | null;
 }
 
 @ObjectType({ description: 'Approximate place of an IP address; every field is null for private and loopback addresses.' })
@@ -107,6 +116,9 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
       browser: facts.deviceBrowser,
       model: facts.deviceModel,
       label: facts.deviceLabel,
+      name: facts.deviceName ?? null,
+      platform: facts.devicePlatform ?? null,
+      appVersion: facts.deviceAppVersion ?? null,
     }),
     ipAddress: facts.ipAddress,
     location: toLocation(facts.place),

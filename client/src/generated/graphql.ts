@@ -30,6 +30,16 @@ export type ConfirmationInput = {
   password?: string | null | undefined;
 };
 
+/** What an app knows about the device it runs on. Shown in the session list and emails; never trusted for anything else. */
+export type DeviceInput = {
+  /** e.g. "2.3.1" or "2.3.1+45" (at most 32 characters). */
+  appVersion?: string | null | undefined;
+  /** What the person calls the device, e.g. "Ada's Pixel 8" (at most 64 characters). */
+  name?: string | null | undefined;
+  /** e.g. "Android", "iOS" (letters, digits, spaces, dots, dashes; at most 32). */
+  platform?: string | null | undefined;
+};
+
 export type DeviceType =
   | 'BOT'
   | 'DESKTOP'
@@ -38,6 +48,8 @@ export type DeviceType =
   | 'UNKNOWN';
 
 export type LoginInput = {
+  /** Apps: the device, so the session list and sign-in emails name it. */
+  device?: DeviceInput | null | undefined;
   email: string;
   /** TOTP code or a recovery code, for accounts with two-factor on. */
   otp?: string | null | undefined;

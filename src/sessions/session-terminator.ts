@@ -198,6 +198,7 @@ export class SessionTerminator {
       userId: request.userId,
       reason: request.reason,
       at: now,
+      dueAt: this.clock.now(),
       actorSessionId: request.actor?.id ?? null,
       actorClientId: request.serviceClientId ?? null,
       note: request.note ?? null,

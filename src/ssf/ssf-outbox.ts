@@ -19,6 +19,8 @@ export interface EndingFacts {
   userId: string;
   reason: TerminationReason;
   at: Date;
+  /** When delivery may start: the real time of the ending (`at` may be a sweep's chosen time). */
+  dueAt: Date;
   actorSessionId: string | null;
   actorClientId: string | null;
   /** Support staff's note (admin endings), carried in reason_admin. */
@@ -60,7 +62,7 @@ export class EndingOutbox {
         INSERT INTO ssf_outbox (${COLUMNS}, payload)
         SELECT s.id, gen_random_uuid()::text, '${OutboxEventKind.SESSION_REVOKED}', e.id, ${param(facts.userId)},
           CASE WHEN ${reason}::text = '${TerminationReason.EXPIRED}' AND e.expires_at > ${at}::timestamptz THEN '${IDLE_TIMEOUT}' ELSE ${reason}::text END,
-          ${param(facts.actorSessionId)}, ${param(facts.actorClientId)}, ${at}::timestamptz, ${at}::timestamptz, ${param(notePayload(facts))}
+          ${param(facts.actorSessionId)}, ${param(facts.actorClientId)}, ${at}::timestamptz, ${param(facts.dueAt)}::timestamptz, ${param(notePayload(facts))}
         FROM ${ended} e CROSS JOIN ssf_streams s
         WHERE ${TAKES_SESSION_REVOKED}
         ORDER BY s.id, e.id
@@ -76,7 +78,7 @@ export class EndingOutbox {
     for (const stream of streams) {
       for (const session of ended) {
         const reason = facts.reason === TerminationReason.EXPIRED && session.expiresAt.getTime() > facts.at.getTime() ? IDLE_TIMEOUT : facts.reason;
-        rows.push([stream.id, randomUUID(), OutboxEventKind.SESSION_REVOKED, session.id, facts.userId, reason, facts.actorSessionId, facts.actorClientId, facts.at, facts.at]);
+        rows.push([stream.id, randomUUID(), OutboxEventKind.SESSION_REVOKED, session.id, facts.userId, reason, facts.actorSessionId, facts.actorClientId, facts.at, facts.dueAt]);
       }
     }
     await insertRows(this.dataSource, manager, rows, rows.map(() => notePayload(facts)));

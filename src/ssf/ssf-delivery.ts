@@ -42,6 +42,7 @@ export class SsfPushDelivery {
   private running?: Promise<void>;
   private again = false;
   private stopped = false;
+  private readonly retryTimers = new Set<NodeJS.Timeout>();
   private readonly unsubscribe: () => void;
   /** SQLite: one process, so an in-process claim is enough. */
   private readonly localClaims = new Set<string>();
@@ -68,6 +69,7 @@ export class SsfPushDelivery {
     this.stopped = true;
     this.unsubscribe();
     clearInterval(this.timer);
+    for (const timer of this.retryTimers) clearTimeout(timer);
     await this.running;
   }
 
@@ -84,6 +86,16 @@ export class SsfPushDelivery {
         await this.pass().catch((err) => this.logger.error({ err }, 'SSF push pass failed'));
       } while (this.again && !this.stopped);
     })().finally(() => (this.running = undefined));
+  }
+
+  /** A pass when a retry falls due, rather than at the next interval. */
+  private retryIn(ms: number): void {
+    const timer = setTimeout(() => {
+      this.retryTimers.delete(timer);
+      this.nudge();
+    }, ms + 5);
+    timer.unref();
+    this.retryTimers.add(timer);
   }
 
   /** Resolves once no pass is running (tests, benchmarks). */
@@ -169,6 +181,7 @@ export class SsfPushDelivery {
       seq: head.seq,
     });
     await this.log(executor, stream.id, head.jti, 'retry', outcome.status, outcome.detail, at);
+    this.retryIn(delay);
     this.logger.info({ streamId: stream.id, jti: head.jti, attempts, retryInMs: delay, detail: outcome.detail }, 'SSF push failed; will retry');
     return false;
   }

@@ -64,6 +64,7 @@ export class TestReceiver {
   readonly rejected: string[] = [];
   private jwks?: ReturnType<typeof createLocalJWKSet>;
   private unavailable = false;
+  private holding?: { arrived: () => void; released: Promise<void>; release: () => void };
   private waiters: { count: number; resolve: () => void }[] = [];
   private server: Server;
   port = 0;
@@ -103,6 +104,12 @@ export class TestReceiver {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (this.unavailable) return { status: 503, body: '' };
+    if (this.holding) {
+      // Never answered: the sender is left mid-delivery.
+      this.holding.arrived();
+      await this.holding.released;
+      return { status: 503, body: '' };
+    }
     if (req.headers['content-type'] !== 'application/secevent+jwt') return { status: 400, body: JSON.stringify({ err: 'invalid_request' }) };
     const token = Buffer.concat(chunks).toString('utf8');
     this.jwks ??= createLocalJWKSet((await (await fetch(this.jwksUrl)).json()) as JSONWebKeySet);
@@ -127,6 +134,20 @@ export class TestReceiver {
     const waiter = deferred<void>();
     this.waiters.push({ count, resolve: () => waiter.resolve() });
     return within(waiter.promise, ms, `${count} SETs (got ${this.sets.length})`);
+  }
+
+  /** Holds every request unanswered from now on; resolves when the first one arrives. */
+  hold(): Promise<void> {
+    const arrived = deferred<void>();
+    const released = deferred<void>();
+    this.holding = { arrived: () => arrived.resolve(), released: released.promise, release: () => released.resolve() };
+    return within(arrived.promise, 20_000, 'a push to hold');
+  }
+
+  /** Answers normally again (held requests get 503). */
+  release(): void {
+    this.holding?.release();
+    this.holding = undefined;
   }
 
   down(): void {

@@ -51,6 +51,8 @@ export interface ReceivedSet {
   header: { alg?: string; kid?: string; typ?: string };
   claims: JWTPayload & Record<string, unknown>;
   receivedAt: number;
+  /** The Authorization header the push carried. */
+  authorization?: string;
 }
 
 /**
@@ -115,7 +117,7 @@ export class TestReceiver {
     this.jwks ??= createLocalJWKSet((await (await fetch(this.jwksUrl)).json()) as JSONWebKeySet);
     try {
       const { payload, protectedHeader } = await jwtVerify(token, this.jwks, { typ: 'secevent+jwt', algorithms: ['RS256'] });
-      this.sets.push({ jti: String(payload.jti), header: protectedHeader, claims: payload as ReceivedSet['claims'], receivedAt: performance.now() });
+      this.sets.push({ jti: String(payload.jti), header: protectedHeader, claims: payload as ReceivedSet['claims'], receivedAt: performance.now(), authorization: req.headers.authorization });
       this.waiters = this.waiters.filter((waiter) => {
         if (this.sets.length < waiter.count) return true;
         waiter.resolve();

@@ -17,6 +17,12 @@ export interface PushOptions {
   allowPrivateReceivers: boolean;
 }
 
+/**
+ * SETs sent under one claim (one transaction on Postgres) before committing: fewer round trips
+ * per SET, and at most this many sent again if the instance dies mid-claim.
+ */
+const SETS_PER_CLAIM = 20;
+
 interface ClaimedStream {
   id: string;
   aud: string;
@@ -31,7 +37,8 @@ type Outcome = { delivered: true; status: number } | { delivered: false; retry: 
  * RFC 8935 push delivery from the outbox, one worker per instance. Each stream is delivered in
  * order, one SET at a time, by one instance at a time: on Postgres each SET is sent inside a
  * transaction holding the stream's row (`FOR UPDATE SKIP LOCKED`, so another instance skips the
- * stream rather than waiting) and marked delivered in that transaction. An instance killed
+ * stream rather than waiting) and marked delivered in that transaction (up to SETS_PER_CLAIM
+ * per transaction). An instance killed
  * mid-delivery loses nothing: its transaction rolls back, the lock goes with its connection,
  * and another instance sends the SET again (receivers drop repeats by jti, RFC 8935 §2). A
  * failed push blocks its stream (order) and is retried with exponential backoff; a receiver's
@@ -127,7 +134,11 @@ export class SsfPushDelivery {
   /** Sends the stream's SETs in order until none is due, a push fails, or another instance holds it. */
   private async drain(streamId: string): Promise<void> {
     while (!this.stopped) {
-      const progressed = await this.withClaim(streamId, (executor, stream) => this.sendHead(executor, stream));
+      const progressed = await this.withClaim(streamId, async (executor, stream) => {
+        let sent = 0;
+        while (sent < SETS_PER_CLAIM && !this.stopped && (await this.sendHead(executor, stream))) sent++;
+        return sent === SETS_PER_CLAIM;
+      });
       if (!progressed) return;
     }
   }

@@ -68,6 +68,7 @@ export class TestReceiver {
   private unavailable = false;
   private holding?: { arrived: () => void; released: Promise<void>; release: () => void };
   private waiters: { count: number; resolve: () => void }[] = [];
+  private readonly listeners = new Set<(set: ReceivedSet) => void>();
   private server: Server;
   port = 0;
 
@@ -118,6 +119,8 @@ export class TestReceiver {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, this.jwks, { typ: 'secevent+jwt', algorithms: ['RS256'] });
       this.sets.push({ jti: String(payload.jti), header: protectedHeader, claims: payload as ReceivedSet['claims'], receivedAt: performance.now(), authorization: req.headers.authorization });
+      const set = this.sets[this.sets.length - 1]!;
+      for (const listener of this.listeners) listener(set);
       this.waiters = this.waiters.filter((waiter) => {
         if (this.sets.length < waiter.count) return true;
         waiter.resolve();
@@ -150,6 +153,18 @@ export class TestReceiver {
   release(): void {
     this.holding?.release();
     this.holding = undefined;
+  }
+
+  /** Resolves with the first SET (already received or to come) that `matches`. */
+  waitForSet(matches: (set: ReceivedSet) => boolean, ms = 20_000): Promise<ReceivedSet> {
+    const found = this.sets.find(matches);
+    if (found) return Promise.resolve(found);
+    const waiter = deferred<ReceivedSet>();
+    const listener = (set: ReceivedSet) => {
+      if (matches(set)) waiter.resolve(set);
+    };
+    this.listeners.add(listener);
+    return within(waiter.promise, ms, 'a matching SET').finally(() => this.listeners.delete(listener));
   }
 
   down(): void {

@@ -63,8 +63,9 @@ const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationR
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password
- * change and reset, "this wasn't me", expiry. In one statement (Postgres; one transaction on SQLite)
- * it marks the rows (soft revoke) and appends the audit event, committed together with any
+ * change and reset, "this wasn't me", expiry and idle timeout, admin. In one statement (Postgres; one
+ * transaction on SQLite) it marks the rows (soft revoke), appends the audit event and writes the
+ * SSF outbox rows (one SET per ended session and stream, ADR 0006), committed together with any
  * `alongside` work; right after commit it publishes one event that every instance turns into
  * sessionTerminated messages and socket closes. It returns once every instance that could answer
  * a token check from memory has dropped the sessions (or its lease has run out): from then on the

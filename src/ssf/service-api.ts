@@ -11,14 +11,14 @@ import { ServiceClients } from '../service-clients/service-clients';
 import type { SessionTerminator } from '../sessions/session-terminator';
 import type { SessionService } from '../sessions/session.service';
 import { SsfPushDelivery } from './ssf-delivery';
-import { SsfKeys } from './ssf-keys';
+import { LazySsfKeys, SsfKeys } from './ssf-keys';
 import type { EndingOutbox } from './ssf-outbox';
 import { mountSsf } from './ssf-routes';
 import { SsfStreams } from './ssf-streams';
 
 export interface ServiceApi {
   clients: ServiceClients;
-  keys: SsfKeys;
+  keys: LazySsfKeys;
   streams: SsfStreams;
   push: SsfPushDelivery;
   /** The GraphQL context's viewer/admin for a bearer token (the prefix picks the check). */
@@ -47,7 +47,10 @@ export async function startServiceApi(deps: {
   const issuer = config.publicUrl;
   const box = secretBoxFor(config);
   const clients = new ServiceClients(dataSource, clock, config.serviceTokenTtlSeconds);
-  const keys = await SsfKeys.load(dataSource, box, clock.now());
+  const keys = new LazySsfKeys(() => SsfKeys.load(dataSource, box, clock.now()));
+  // Generated on first start, so every instance signs with the stored key; like the TOTP secrets, a
+  // SECRET_KEY that does not open it stops the start.
+  await keys.keys();
   const allowPrivateReceivers = config.ssfAllowPrivateReceivers;
   const streams = new SsfStreams(dataSource, clock, box, keys, outbox, { issuer, allowPrivateReceivers });
   const push = new SsfPushDelivery(

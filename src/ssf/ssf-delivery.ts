@@ -3,7 +3,7 @@ import type { Logger } from '../common/logger';
 import type { DatabaseClock } from '../db/clock';
 import { postSet } from './receiver-endpoint';
 import { setClaims, type OutboxRow } from './set-claims';
-import type { SsfKeys } from './ssf-keys';
+import type { SetSigner } from './ssf-keys';
 import type { EndingOutbox } from './ssf-outbox';
 import { PUSH, type SsfStreams } from './ssf-streams';
 import { runSql } from './sql';
@@ -22,6 +22,9 @@ export interface PushOptions {
  * per SET, and at most this many sent again if the instance dies mid-claim.
  */
 const SETS_PER_CLAIM = 20;
+
+/** Streams one instance pushes to at the same time. */
+const STREAMS_AT_ONCE = 4;
 
 interface ClaimedStream {
   id: string;
@@ -57,7 +60,7 @@ export class SsfPushDelivery {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: DatabaseClock,
-    private readonly keys: SsfKeys,
+    private readonly keys: SetSigner,
     private readonly streams: SsfStreams,
     outbox: EndingOutbox,
     private readonly options: PushOptions,
@@ -128,7 +131,12 @@ export class SsfPushDelivery {
 
   private async pass(): Promise<void> {
     const due = await this.dueStreams();
-    await Promise.all(due.map((streamId) => this.drain(streamId)));
+    // A few streams at a time: each holds a pooled connection while it pushes, and requests need the pool too.
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) await this.drain(due[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(STREAMS_AT_ONCE, due.length) }, worker));
   }
 
   /** Sends the stream's SETs in order until none is due, a push fails, or another instance holds it. */

@@ -54,3 +54,32 @@ export class SsfKeys {
     return new SignJWT(claims).setProtectedHeader({ alg: ALG, kid: this.kid, typ: 'secevent+jwt' }).sign(this.privateKey);
   }
 }
+
+/** What signs SETs and publishes the JWKS; the key pair is loaded (or generated) on first use. */
+export interface SetSigner {
+  sign(claims: JWTPayload): Promise<string>;
+  jwks(): Promise<{ keys: JWK[] }>;
+}
+
+/** The key pair, loaded once (the composition root loads it at start); a failed load is tried again on the next use. */
+export class LazySsfKeys implements SetSigner {
+  private loading?: Promise<SsfKeys>;
+
+  constructor(private readonly load: () => Promise<SsfKeys>) {}
+
+  keys(): Promise<SsfKeys> {
+    this.loading ??= this.load().catch((err: unknown) => {
+      this.loading = undefined;
+      throw err;
+    });
+    return this.loading;
+  }
+
+  async sign(claims: JWTPayload): Promise<string> {
+    return (await this.keys()).sign(claims);
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return (await this.keys()).jwks();
+  }
+}

@@ -2,7 +2,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import { ServiceScope } from '../service-clients/service-client.entity';
 import type { ServiceClients, ServicePrincipal } from '../service-clients/service-clients';
 import { requireScope } from '../service-clients/service-auth';
-import type { SsfKeys } from './ssf-keys';
+import type { SetSigner } from './ssf-keys';
 import { DELIVERY_METHODS, SsfRequestError, type SsfStreams } from './ssf-streams';
 
 /** How long a poll with returnImmediately: false waits for an event. */
@@ -14,7 +14,7 @@ const LONG_POLL_MS = 10_000;
  * and each stream's delivery log (/ssf/deliveries). Every endpoint but discovery and the JWKS
  * takes a service client's Bearer access token: reads need ssf.read (or ssf.manage), changes ssf.manage.
  */
-export function mountSsf(app: Express, deps: { clients: ServiceClients; streams: SsfStreams; keys: SsfKeys; issuer: string }): void {
+export function mountSsf(app: Express, deps: { clients: ServiceClients; streams: SsfStreams; keys: SetSigner; issuer: string }): void {
   const { clients, streams, keys, issuer } = deps;
   const json = express.json({ limit: '64kb' });
   const read = requireScope(clients, ServiceScope.SSF_READ, ServiceScope.SSF_MANAGE);
@@ -48,8 +48,8 @@ export function mountSsf(app: Express, deps: { clients: ServiceClients; streams:
       default_subjects: 'ALL',
     });
   });
-  app.get('/ssf/jwks', (_req, res) => {
-    res.set('Cache-Control', 'public, max-age=300').json(keys.jwks());
+  app.get('/ssf/jwks', (_req, res, next) => {
+    keys.jwks().then((jwks) => res.set('Cache-Control', 'public, max-age=300').json(jwks), next);
   });
 
   app.post('/ssf/streams', manage, json, handle((req, res) => streams.create(principal(res), body(req)), 201));

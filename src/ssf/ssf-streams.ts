@@ -4,7 +4,7 @@ import type { SecretBox } from '../common/secret-box';
 import type { DatabaseClock } from '../db/clock';
 import type { ServicePrincipal } from '../service-clients/service-clients';
 import { EVENTS_SUPPORTED, setClaims, type OutboxRow } from './set-claims';
-import type { SsfKeys } from './ssf-keys';
+import type { SetSigner } from './ssf-keys';
 import { insertRows, OutboxEventKind, type EndingOutbox } from './ssf-outbox';
 import { endpointProblem } from './receiver-endpoint';
 import { runSql } from './sql';
@@ -68,7 +68,7 @@ export class SsfStreams {
     private readonly dataSource: DataSource,
     private readonly clock: DatabaseClock,
     private readonly box: SecretBox,
-    private readonly keys: SsfKeys,
+    private readonly keys: SetSigner,
     private readonly outbox: EndingOutbox,
     private readonly options: { issuer: string; allowPrivateReceivers: boolean },
   ) {}

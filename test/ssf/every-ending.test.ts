@@ -170,7 +170,7 @@ describe('SSF: every ending, on every path, sends one signed CAEP session-revoke
     // Exactly one per ended session: no more, no fewer, none for a session that lives on.
     expect(mine.map((set) => (set.claims.sub_id as { session: { id: string } }).session.id).sort()).toEqual([...ended].sort());
     expect(receiver.rejected).toEqual([]);
-    const jwks = services().serviceApi.keys.jwks();
+    const jwks = await services().serviceApi.keys.jwks();
     for (const set of mine) expectSessionRevoked(set, { ending, userId: a.user.id, started, kid: String(jwks.keys[0]!.kid) });
   });
 

@@ -8,6 +8,8 @@ import {
   RevokeOtherSessionsDocument,
   RevokeSessionDocument,
   RevokeUserSessionsDocument,
+  RegisterDocument,
+  VerifyEmailDocument,
 } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
 import { dataOf, graphql } from '../support/client';
@@ -25,11 +27,13 @@ interface Ending {
   /** Ends sessions the way a user (or the server, or support staff) would; returns the ids it should have ended. */
   run(ctx: { a: SignIn; b: SignIn; email: string }): Promise<string[]>;
   initiatingEntity: 'user' | 'policy' | 'admin';
+  /** The account starts with an unproven address (a squatter's). */
+  unverified?: boolean;
   /** reason_admin starts with our reason code. */
   code: string;
 }
 
-describe('SSF: every ending, on every path, sends one signed CAEP session-revoked SET per ended session', () => {
+describe('SSF: every ending, on every path (including an address reclaimed from a squatter), sends one signed CAEP session-revoked SET per ended session', () => {
   let env: SecurityCluster;
   let receiver: TestReceiver;
   let ssfClient: TestServiceClient;
@@ -136,6 +140,19 @@ describe('SSF: every ending, on every path, sends one signed CAEP session-revoke
       code: 'IDLE_TIMEOUT',
     },
     {
+      path: 'address reclaimed from a squatter',
+      unverified: true,
+      run: async ({ a, b, email }) => {
+        // The mailbox's real owner registers the same address and follows the link: the squatter's sessions end.
+        dataOf(await graphql(url(), RegisterDocument, { input: { email, password: NEW_PASSWORD } }));
+        const claim = await env.smtp.next((mail) => mail.to === email && /without having confirmed it/.test(mail.text));
+        dataOf(await graphql(url(), VerifyEmailDocument, { token: linkParam(claim, '/verify-email', 'token') }));
+        return [a.session.id, b.session.id];
+      },
+      initiatingEntity: 'policy',
+      code: 'ACCOUNT_RECLAIMED',
+    },
+    {
       path: 'admin: revokeUserSessions',
       run: async ({ a, b }) => {
         const result = dataOf(await graphql(url(), RevokeUserSessionsDocument, { userId: a.user.id, reason: 'ticket 4521' }, { token: admin.accessToken }));
@@ -157,7 +174,7 @@ describe('SSF: every ending, on every path, sends one signed CAEP session-revoke
   ];
 
   it.each(endings)('$path', async (ending) => {
-    const { email, signIns } = await accountWithDevices(url());
+    const { email, signIns } = await accountWithDevices(url(), undefined, { verified: !ending.unverified });
     const [a, b] = signIns as [SignIn, SignIn];
     const before = receiver.sets.length;
     const started = Math.floor(Date.now() / 1000);

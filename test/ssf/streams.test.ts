@@ -6,6 +6,7 @@ import { startCluster, type Backend, type TestCluster } from '../support/server'
 import { originOf, serviceClient, ssfCall, TestReceiver, type TestServiceClient } from '../support/ssf';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
 import { postSet } from '../../src/ssf/receiver-endpoint';
+import { SessionEntity } from '../../src/sessions/session.entity';
 
 const PUSH = 'urn:ietf:rfc:8935';
 const POLL = 'urn:ietf:rfc:8936';
@@ -149,6 +150,23 @@ describe.each<Backend>(['postgres', 'sqlite'])('SSF streams, status, verificatio
     expect(third.body.sets).toEqual({});
     const log = await call<{ outcome: string }[]>('GET', `/ssf/deliveries?stream_id=${id}`);
     expect(log.body.filter((entry) => entry.outcome === 'acknowledged')).toHaveLength(3);
+    await call('DELETE', `/ssf/streams?stream_id=${id}`);
+  });
+
+  it('tells an idle session from an expired one (both EXPIRED here) in reason_admin, with initiating_entity policy', async () => {
+    const id = String((await call('POST', '/ssf/streams', { delivery: { method: PUSH, endpoint_url: receiver.url } })).body.stream_id);
+    const { services } = cluster.instances[0]!;
+    const [account] = await seedAccounts(services, { accounts: 1, sessionsPerAccount: 2 });
+    const idle = account!.others[0]!;
+    const expiring = account!.others[1]!;
+    await services.dataSource.getRepository(SessionEntity).update({ id: idle.id }, { lastActiveAt: new Date(Date.now() - 15 * 86_400_000) });
+    await services.sweeper.sweep();
+    const idleSet = await receiver.waitForSet((set) => (set.claims.sub_id as { session?: { id: string } }).session?.id === idle.id);
+    const [expiringRow] = await services.dataSource.getRepository(SessionEntity).findBy({ id: expiring.id });
+    await services.sweeper.sweep(new Date(expiringRow!.expiresAt.getTime() + 1000));
+    const expiredSet = await receiver.waitForSet((set) => (set.claims.sub_id as { session?: { id: string } }).session?.id === expiring.id);
+    expect(TestReceiver.sessionRevoked(idleSet)).toMatchObject({ initiating_entity: 'policy', reason_admin: { en: expect.stringMatching(/^IDLE_TIMEOUT:/) } });
+    expect(TestReceiver.sessionRevoked(expiredSet)).toMatchObject({ initiating_entity: 'policy', reason_admin: { en: expect.stringMatching(/^EXPIRED:/) } });
     await call('DELETE', `/ssf/streams?stream_id=${id}`);
   });
 

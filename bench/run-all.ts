@@ -9,7 +9,7 @@ import { LATEST_RESULTS, mergeResults, readResults } from './lib/results-file';
 import { formatGoal, renderResults } from './lib/table';
 
 /** Cheapest first, so a broken setup fails fast. */
-export const BENCHMARK_SCRIPTS = ['token-check', 'revocation-latency', 'fan-out', 'read-throughput', 'idle-sockets'] as const;
+export const BENCHMARK_SCRIPTS = ['token-check', 'revocation-latency', 'fan-out', 'read-throughput', 'idle-sockets', 'ssf-delivery'] as const;
 
 /** Per script; the full run of all of them takes about five minutes on 2 cores. */
 const SCRIPT_TIME_LIMIT_MS = 5 * 60_000;

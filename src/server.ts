@@ -66,6 +66,9 @@ import { SessionResolver, type SubscriptionContext } from './sessions/session.re
 import { SessionService, type ClientInfo } from './sessions/session.service';
 import { SessionSweeper } from './sessions/session-sweeper';
 import { SessionTerminator } from './sessions/session-terminator';
+import { AdminResolver } from './admin/admin.resolver';
+import { EndingOutbox } from './ssf/ssf-outbox';
+import { startServiceApi, type ServiceApi } from './ssf/service-api';
 
 export interface RunningServer {
   /** http://host:port/graphql; the WebSocket endpoint is the same path with ws:// */
@@ -91,6 +94,8 @@ export interface Services {
   /** This instance's leased memory of live sessions (ADR 0004). */
   sessionCache: SessionCache;
   dataSource: DataSource;
+  /** Service clients, OAuth, admin principals and the SSF transmitter. */
+  serviceApi: ServiceApi;
 }
 
 type SocketExtra = {
@@ -169,7 +174,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
 
     const auditLog = new AuditLog(dataSource, clock);
     const sessions = new SessionService(dataSource, config, hub, clock, sessionCache);
-    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches, metrics);
+    const endingOutbox = new EndingOutbox(dataSource);
+    const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, caches, endingOutbox, metrics);
     const tokens = new OneTimeTokens(dataSource);
     const notices = new SecurityNotices(mailer, logger);
     const twoFactor = new TwoFactor(dataSource, tokens, auditLog, notices, secretBoxFor(config));
@@ -215,6 +221,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
+    const serviceApi = await startServiceApi({ config, dataSource, clock, sessions, terminator, auditLog, outbox: endingOutbox, logger });
+    cleanups.push(() => serviceApi.stop());
 
     const schema = await buildGraphqlSchema(
       new Map<Function, object>([
@@ -224,6 +232,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         [TwoFactorResolver, new TwoFactorResolver(auth, twoFactor, stepUp)],
         [AlertsResolver, new AlertsResolver(alerts)],
         [AuditResolver, new AuditResolver(auditLog)],
+        [AdminResolver, new AdminResolver()],
       ]),
     );
     const formatError = createErrorFormatter(logger);
@@ -337,12 +346,13 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       expressMiddleware(apollo, {
         context: async ({ req, res }) => ({
           client: clientOf(req),
-          viewer: await sessions.authenticate(bearerToken(req.headers.authorization)),
+          ...(await serviceApi.principals(bearerToken(req.headers.authorization), clientOf(req))),
           responseType: responseTypeFor(req),
           trace: traceOf(res),
         }),
       }),
     );
+    serviceApi.mount(app);
     // Last: whatever no route answered, and every error, as JSON (never express's HTML page).
     app.use(notFound(), transportErrorHandler(logger));
 
@@ -355,7 +365,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache, dataSource },
+      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache, dataSource, serviceApi },
       dispose,
     };
   } catch (err) {

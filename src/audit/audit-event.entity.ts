@@ -18,6 +18,10 @@ export enum AuditEventType {
   CONFIRMATION_FAILED = 'CONFIRMATION_FAILED',
   /** Beyond the contract: the owner of the address proved the mailbox and took the address from this unverified account. */
   ACCOUNT_RECLAIMED = 'ACCOUNT_RECLAIMED',
+  /** Beyond the contract: a service client with the `admin` scope ended sessions of this account. */
+  ADMIN_SESSIONS_REVOKED = 'ADMIN_SESSIONS_REVOKED',
+  /** Beyond the contract: a service client with the `admin` scope looked the account or its sessions up. */
+  ADMIN_ACCOUNT_VIEWED = 'ADMIN_ACCOUNT_VIEWED',
 }
 
 /** One line of an account's security history. Rows are only ever inserted (a database trigger refuses the rest). */
@@ -46,6 +50,10 @@ export class AuditEventEntity {
 
   @Column({ name: 'device_label', type: 'varchar', length: 255 })
   deviceLabel: string;
+
+  /** The service client that acted (admin actions); null for the account's own sessions. */
+  @Column({ name: 'actor_client_id', type: 'varchar', length: 64, nullable: true })
+  actorClientId: string | null;
 
   @Column({ name: 'target_session_ids', type: 'simple-array' })
   targetSessionIds: string[];

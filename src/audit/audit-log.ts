@@ -14,6 +14,8 @@ export interface AuditOrigin {
   client: ClientInfo | null;
   /** The session that acted; null for failed sign-ins, resets and emailed links. */
   actor: Pick<SessionFacts, 'id' | 'deviceLabel' | 'ipAddress'> | null;
+  /** The service client that acted (admin actions), named in place of a device. */
+  serviceClientId?: string | null;
 }
 
 export interface AuditRecord {
@@ -59,15 +61,18 @@ export class AuditLog {
   }
 
   private eventOf(record: AuditRecord): AuditEventEntity {
-    const { client, actor } = record.origin;
+    const { client, actor, serviceClientId } = record.origin;
     const ipAddress = client?.ipAddress ?? actor?.ipAddress ?? '0.0.0.0';
-    const deviceLabel = actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)');
+    const deviceLabel = serviceClientId
+      ? `service client ${serviceClientId}`
+      : (actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)'));
     return this.events.create({
       id: randomUUID(),
       userId: record.userId,
       type: record.type,
       at: record.at ?? this.clock.now(),
       actorSessionId: actor?.id ?? null,
+      actorClientId: serviceClientId ?? null,
       ipAddress,
       place: locateIp(ipAddress),
       deviceLabel,

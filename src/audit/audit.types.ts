@@ -9,6 +9,8 @@ registerEnumType(AuditEventType, {
     SESSION_EXPIRED: { description: 'A session reached its expiresAt and was ended.' },
     CONFIRMATION_FAILED: { description: 'A wrong password, code or recovery code was given to confirm an action.' },
     ACCOUNT_RECLAIMED: { description: 'The owner of the address proved the mailbox and took the address from this unverified account.' },
+    ADMIN_SESSIONS_REVOKED: { description: "The app's support staff ended sessions of this account (deviceLabel names the service client)." },
+    ADMIN_ACCOUNT_VIEWED: { description: "The app's support staff looked up this account or its sessions (deviceLabel names the service client)." },
   },
 });
 

@@ -1,5 +1,6 @@
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../sessions/session.service';
+import type { AdminActions } from '../admin/admin-actions';
 import { UnauthenticatedError } from './errors';
 
 /** What every resolver knows about the request, built the same way for HTTP and WebSocket. */
@@ -7,6 +8,8 @@ export interface RequestContext {
   client: ClientInfo;
   /** The live session the bearer token belongs to; null when there is none. */
   viewer: SessionEntity | null;
+  /** Set when the bearer token is a service client's (`sc_`) holding the `admin` scope: the admin surface, bound to that client. */
+  admin?: AdminActions | null;
 }
 
 export function requireViewer(context: RequestContext): SessionEntity {

@@ -158,6 +158,17 @@ const variables = {
   INTROSPECTION: boolean().default(true),
   /** When set, GET /metrics asks for `Authorization: Bearer <this>`; unset, /metrics is open (keep it off the public network). */
   METRICS_TOKEN: z.string().min(16, { error: 'must be at least 16 characters, e.g. the output of `openssl rand -hex 32`' }).optional(),
+  /** Lifetime of a service client's access token (client-credentials grant). */
+  SERVICE_TOKEN_TTL_SECONDS: integer(30, 86_400).default(600),
+  /** Lets SSF push streams target loopback and private addresses (tests, a receiver beside us); off, only public addresses. */
+  SSF_ALLOW_PRIVATE_RECEIVERS: boolean().default(false),
+  /** How often each instance looks for SET deliveries that are due (an ending on this instance wakes it at once). */
+  SSF_DELIVERY_INTERVAL_MS: integer(50, 60_000).default(1000),
+  /** First retry delay of a failed push; doubles per attempt up to SSF_PUSH_RETRY_MAX_MS. */
+  SSF_PUSH_RETRY_BASE_MS: integer(10).default(1000),
+  SSF_PUSH_RETRY_MAX_MS: integer(10).default(300_000),
+  /** A receiver that has not answered a push within this is retried later. */
+  SSF_PUSH_TIMEOUT_MS: integer(100, 60_000).default(5000),
 };
 
 type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;

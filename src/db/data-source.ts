@@ -12,17 +12,20 @@ import { SessionEndings1796196729738 as PgSessionEndings } from './migrations/po
 import { EmailOwnership1796197741842 as PgEmailOwnership } from './migrations/postgres/1796197741842-email-ownership';
 import { IdleSweepIndex1796203075969 as PgIdleSweepIndex } from './migrations/postgres/1796203075969-idle-sweep-index';
 import { DeclaredDevice1796215926212 as PgDeclaredDevice } from './migrations/postgres/1796215926212-declared-device';
+import { ServiceClientsAndSsf1796215948887 as PgServiceClientsAndSsf } from './migrations/postgres/1796215948887-service-clients-and-ssf';
 import { Sessions1732450000000 as SqliteSessions } from './migrations/sqlite/1732450000000-sessions';
 import { AccountSecurity1732460000000 as SqliteAccountSecurity } from './migrations/sqlite/1732460000000-account-security';
 import { EmailOwnership1796197741842 as SqliteEmailOwnership } from './migrations/sqlite/1796197741842-email-ownership';
 import { IdleSweepIndex1796203075969 as SqliteIdleSweepIndex } from './migrations/sqlite/1796203075969-idle-sweep-index';
 import { DeclaredDevice1796215926212 as SqliteDeclaredDevice } from './migrations/sqlite/1796215926212-declared-device';
+import { ServiceClientsAndSsf1796215948887 as SqliteServiceClientsAndSsf } from './migrations/sqlite/1796215948887-service-clients-and-ssf';
+import { ServiceClientEntity, ServiceTokenEntity } from '../service-clients/service-client.entity';
 
-export const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity];
+export const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity, ServiceClientEntity, ServiceTokenEntity];
 
 /** Each backend has its own migration list: the SQL differs, the resulting model does not. */
-const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity, PgSessionEndings, PgEmailOwnership, PgIdleSweepIndex, PgDeclaredDevice];
-const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions, SqliteAccountSecurity, SqliteEmailOwnership, SqliteIdleSweepIndex, SqliteDeclaredDevice];
+const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity, PgSessionEndings, PgEmailOwnership, PgIdleSweepIndex, PgDeclaredDevice, PgServiceClientsAndSsf];
+const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions, SqliteAccountSecurity, SqliteEmailOwnership, SqliteIdleSweepIndex, SqliteDeclaredDevice, SqliteServiceClientsAndSsf];
 
 /**
  * The embedded database holds password hashes and sealed secrets, and its folder holds the key

@@ -10,6 +10,12 @@ import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
 import { isSessionId, type ClientInfo } from './session.service';
+import type { EndingFacts, EndingOutbox } from '../ssf/ssf-outbox';
+
+/** SQLite stores datetimes as UTC text without a zone. */
+function sqliteDate(text: string): Date {
+  return new Date(`${text.replace(' ', 'T')}Z`);
+}
 
 /** Which of an account's sessions to end. */
 export type TerminationTarget =
@@ -25,6 +31,10 @@ export interface TerminationRequest {
   actor: SessionFacts | null;
   /** The device that sent the request; null for the server's own work (expiry). */
   client: ClientInfo | null;
+  /** The service client that asked for it (admin): audited as the actor. */
+  serviceClientId?: string;
+  /** Support staff's note for the receivers of the SETs (admin endings). */
+  note?: string;
   /** Work that must commit together with the ending, e.g. the new password hash. */
   alongside?: (manager: EntityManager) => Promise<void>;
 }
@@ -43,18 +53,20 @@ const AUDIT_TYPE: Record<TerminationReason, AuditEventType> = {
   [TerminationReason.REPORTED_UNRECOGNIZED]: AuditEventType.UNRECOGNIZED_SESSION_REPORTED,
   [TerminationReason.EXPIRED]: AuditEventType.SESSION_EXPIRED,
   [TerminationReason.ACCOUNT_RECLAIMED]: AuditEventType.ACCOUNT_RECLAIMED,
+  [TerminationReason.ADMIN_REVOKED]: AuditEventType.ADMIN_SESSIONS_REVOKED,
 };
 
 /** Filled in by the ending statement itself, from the ids it ended. */
 const TARGETS_COLUMN = 'target_session_ids';
 
 /** These are events in their own right: audited even when no session was left to end. */
-const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED, TerminationReason.ACCOUNT_RECLAIMED]);
+const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED, TerminationReason.ACCOUNT_RECLAIMED, TerminationReason.ADMIN_REVOKED]);
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password
- * change and reset, "this wasn't me", expiry. In one statement (Postgres; one transaction on SQLite)
- * it marks the rows (soft revoke) and appends the audit event, committed together with any
+ * change and reset, "this wasn't me", expiry and idle timeout, admin. In one statement (Postgres; one
+ * transaction on SQLite) it marks the rows (soft revoke), appends the audit event and writes the
+ * SSF outbox rows (one SET per ended session and stream, ADR 0007), committed together with any
  * `alongside` work; right after commit it publishes one event that every instance turns into
  * sessionTerminated messages and socket closes. It returns once every instance that could answer
  * a token check from memory has dropped the sessions (or its lease has run out): from then on the
@@ -68,6 +80,8 @@ export class SessionTerminator {
     private readonly clock: DatabaseClock,
     private readonly logger: Logger,
     private readonly caches: CacheCoherence,
+    /** Writes one SET per ended session and SSF stream, in the ending's own statement or transaction. */
+    private readonly outbox: EndingOutbox,
     private readonly metrics?: Metrics,
   ) {}
 
@@ -77,6 +91,7 @@ export class SessionTerminator {
     const outcome = { sessionIds, terminatedAt: now };
     this.metrics?.ended(request.reason, sessionIds.length);
     if (sessionIds.length > 0) {
+      this.outbox.committed();
       await this.caches.confirmEnded(sessionIds, committedAt, (ackId) => this.announce(request, outcome, ackId));
     }
     return outcome;
@@ -90,7 +105,7 @@ export class SessionTerminator {
     return {
       userId: request.userId,
       type: AUDIT_TYPE[request.reason],
-      origin: { client: request.client, actor: request.actor },
+      origin: { client: request.client, actor: request.actor, serviceClientId: request.serviceClientId ?? null },
       targetSessionIds: sessionIds,
       at: now,
     };
@@ -136,11 +151,11 @@ export class SessionTerminator {
     );
     const sql = `WITH ended AS (
         UPDATE sessions SET revoked_at = ${at}, revoke_reason = ${param(request.reason)}, revoked_by_session_id = ${param(request.actor?.id ?? null)}
-        WHERE ${conditions.join(' AND ')} RETURNING id
+        WHERE ${conditions.join(' AND ')} RETURNING id, expires_at
       ), audited AS (
         INSERT INTO audit_events (${columns.join(', ')}) SELECT ${values.join(', ')}
         WHERE ${ALWAYS_AUDITED.has(request.reason) ? 'true' : 'EXISTS (SELECT 1 FROM ended)'}
-      )
+      ), ${this.outbox.postgresCte('ended', this.endingFacts(request, now), param)}
       SELECT id FROM ended`;
     return { sql, parameters };
   }
@@ -148,7 +163,9 @@ export class SessionTerminator {
   /** SQLite has no data-modifying CTE: the ending and its audit event are two statements in one transaction. */
   private endInTransaction(request: TerminationRequest, now: Date): Promise<string[]> {
     return this.dataSource.transaction(async (manager) => {
-      const sessionIds = await this.endLiveTargets(manager, request, now);
+      const ended = await this.endLiveTargets(manager, request, now);
+      const sessionIds = ended.map((row) => row.id);
+      await this.outbox.writeInTransaction(manager, ended, this.endingFacts(request, now));
       await request.alongside?.(manager);
       if (this.audited(request, sessionIds)) await this.auditLog.record(this.auditRecord(request, sessionIds, now), manager);
       return sessionIds;
@@ -156,7 +173,7 @@ export class SessionTerminator {
   }
 
   /** Marks the live targets ended in one UPDATE ... RETURNING (SQLite >= 3.35) and returns their ids. */
-  private async endLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<string[]> {
+  private async endLiveTargets(manager: EntityManager, request: TerminationRequest, now: Date): Promise<{ id: string; expiresAt: Date }[]> {
     const { target } = request;
     if ('sessionIds' in target && target.sessionIds.length === 0) return [];
     const conditions = ['user_id = :userId', 'revoked_at IS NULL'];
@@ -165,7 +182,7 @@ export class SessionTerminator {
     else if (target.allExcept) conditions.push('id <> :except');
     const [sql, parameters] = this.dataSource.driver.escapeQueryWithParameters(
       `UPDATE sessions SET revoked_at = :now, revoke_reason = :reason, revoked_by_session_id = :actor
-       WHERE ${conditions.join(' AND ')} RETURNING id`,
+       WHERE ${conditions.join(' AND ')} RETURNING id, expires_at`,
       {
         userId: request.userId,
         now,
@@ -177,7 +194,19 @@ export class SessionTerminator {
       {},
     );
     const result = await (manager.queryRunner as NonNullable<EntityManager['queryRunner']>).query(sql, parameters, true);
-    return (result.records as { id: string }[]).map((row) => row.id);
+    return (result.records as { id: string; expires_at: string }[]).map((row) => ({ id: row.id, expiresAt: sqliteDate(row.expires_at) }));
+  }
+
+  private endingFacts(request: TerminationRequest, now: Date): EndingFacts {
+    return {
+      userId: request.userId,
+      reason: request.reason,
+      at: now,
+      dueAt: this.clock.now(),
+      actorSessionId: request.actor?.id ?? null,
+      actorClientId: request.serviceClientId ?? null,
+      note: request.note ?? null,
+    };
   }
 
   /** Publishes the ending; false when it could not go out (the caches then wait out their leases). */

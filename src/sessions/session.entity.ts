@@ -12,6 +12,8 @@ export enum TerminationReason {
   EXPIRED = 'EXPIRED',
   /** The owner of the address proved the mailbox and took it from this unverified account. */
   ACCOUNT_RECLAIMED = 'ACCOUNT_RECLAIMED',
+  /** Ended by the app's support staff, through a service client with the `admin` scope. */
+  ADMIN_REVOKED = 'ADMIN_REVOKED',
 }
 
 export enum SessionFlag {

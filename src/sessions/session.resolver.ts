@@ -9,7 +9,7 @@ import { isSessionId, type SessionService } from './session.service';
 import type { SessionTerminator } from './session-terminator';
 import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
 
-function toRevokeResult(sessionIds: string[]): RevokeResult {
+export function toRevokeResult(sessionIds: string[]): RevokeResult {
   return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });
 }
 
@@ -55,7 +55,10 @@ export class SessionResolver {
     @Arg('id', () => ID) id: string,
     @Arg('confirmation', () => ConfirmationInput, { nullable: true }) confirmation: ConfirmationInput | null,
     @Ctx() context: RequestContext,
+    @Arg('reason', () => String, { nullable: true, description: 'Admin callers only: a note for the audit and the SSF receivers.' }) reason?: string | null,
   ): Promise<RevokeResult> {
+    // A service client with the admin scope may end any account's session (reason ADMIN_REVOKED).
+    if (context.admin) return toRevokeResult(await context.admin.revokeSession(id, reason ?? null));
     const viewer = requireViewer(context);
     if (!isSessionId(id)) throw new NotFoundError();
     const targetId = id.toLowerCase();

@@ -97,12 +97,26 @@ export class SessionService {
    * complete until every instance that could answer from memory has dropped the session.
    */
   async authenticate(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
+    const session = await this.liveSessionOf(token, now);
+    if (session) await this.touch(session, now);
+    return session;
+  }
+
+  /**
+   * The same check as `authenticate` (same cache, same lease, same guarantee: refused the moment an
+   * ending returned), without counting as activity: for token introspection by a service, which is
+   * not the device using its session.
+   */
+  inspect(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
+    return this.liveSessionOf(token, now);
+  }
+
+  private async liveSessionOf(token: string | undefined | null, now: Date): Promise<SessionEntity | null> {
     if (!token || !TOKEN_SHAPE.test(token)) return null;
     const tokenHash = hashToken(token);
     const cached = this.cache.get(tokenHash);
     if (cached) {
       if (cached.expiresAt.getTime() > now.getTime() && cached.lastActiveAt.getTime() > idleBefore(this.config, now).getTime()) {
-        await this.touch(cached, now);
         return cached;
       }
       // Over its end or idle by this clock (another instance may have seen it used since): the database decides.
@@ -112,7 +126,6 @@ export class SessionService {
     const session = await this.sessions.findOne({ where: { tokenHash, ...this.liveAt(now) } });
     if (!session) return null;
     this.cache.admit(session, epoch);
-    await this.touch(session, now);
     return session;
   }
 

@@ -19,6 +19,7 @@ registerEnumType(TerminationReason, {
     REVOKED: { description: 'Another session of the account revoked it.' },
     SIGNED_OUT_EVERYWHERE: { description: 'revokeOtherSessions from another session.' },
     REPORTED_UNRECOGNIZED: { description: 'Ended from the "this wasn\'t me" link of a sign-in alert.' },
+    ADMIN_REVOKED: { description: "Ended by the app's support staff (a service client with the admin scope)." },
     ACCOUNT_RECLAIMED: { description: 'The owner of the email address proved the mailbox and took it from this unverified account.' },
   },
 });

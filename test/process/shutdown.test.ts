@@ -14,6 +14,8 @@ import { spawnService, type ServiceProcess } from '../support/process';
 jest.setTimeout(120_000);
 
 const stores = throwawayStores();
+// The processes share one database, so one key, as production instances must (SSF signing key, TOTP secrets).
+const SECRET_KEY = randomBytes(32).toString('base64');
 const running: ServiceProcess[] = [];
 
 async function startService(env: Record<string, string> = {}): Promise<{ service: ServiceProcess; url: string }> {
@@ -22,7 +24,7 @@ async function startService(env: Record<string, string> = {}): Promise<{ service
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
-    SECRET_KEY: randomBytes(32).toString('base64'),
+    SECRET_KEY,
     EXPIRY_SWEEP_SECONDS: '3600',
     OUTBOX_DIR: join(mkdtempSync(join(tmpdir(), 'signoff-shutdown-')), 'outbox'),
     ...env,

@@ -6,6 +6,10 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type AuditEventType =
   /** The owner of the address proved the mailbox and took the address from this unverified account. */
   | 'ACCOUNT_RECLAIMED'
+  /** The app's support staff looked up this account or its sessions (deviceLabel names the service client). */
+  | 'ADMIN_ACCOUNT_VIEWED'
+  /** The app's support staff ended sessions of this account (deviceLabel names the service client). */
+  | 'ADMIN_SESSIONS_REVOKED'
   /** A wrong password, code or recovery code was given to confirm an action. */
   | 'CONFIRMATION_FAILED'
   | 'LOGIN'
@@ -69,6 +73,8 @@ export type SessionFlag =
 export type TerminationReason =
   /** The owner of the email address proved the mailbox and took it from this unverified account. */
   | 'ACCOUNT_RECLAIMED'
+  /** Ended by the app's support staff (a service client with the admin scope). */
+  | 'ADMIN_REVOKED'
   | 'EXPIRED'
   /** The session signed itself out. */
   | 'LOGOUT'

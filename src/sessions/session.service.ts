@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
+import { rethrowAsUnavailable } from '../db/outage';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
@@ -87,7 +88,12 @@ export class SessionService {
    * this instance holds its cache lease, from the database otherwise (ADR 0004): an ending is not
    * complete until every instance that could answer from memory has dropped the session.
    */
-  async authenticate(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
+  async authenticate(token: string | undefined | null, now?: Date): Promise<SessionEntity | null> {
+    // A token that cannot be checked is never accepted: the caller gets SERVICE_UNAVAILABLE (HTTP 503, WebSocket 1013).
+    return this.check(token, now ?? this.clock.now()).catch(rethrowAsUnavailable);
+  }
+
+  private async check(token: string | undefined | null, now: Date): Promise<SessionEntity | null> {
     if (!token || !TOKEN_SHAPE.test(token)) return null;
     const tokenHash = hashToken(token);
     const cached = this.cache.get(tokenHash);
@@ -119,7 +125,7 @@ export class SessionService {
    */
   async stillLive(sessionId: string, epoch: number): Promise<boolean> {
     if (this.cache.trusted() && this.cache.epoch === epoch) return true;
-    return this.isLive(sessionId);
+    return this.isLive(sessionId).catch(rethrowAsUnavailable);
   }
 
   /**

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
-import { Client } from 'pg';
+import { Client, type ClientConfig } from 'pg';
 import { DataSource, MigrationExecutor, type MigrationInterface } from 'typeorm';
 import type { PostgresConnectionOptions } from 'typeorm/driver/postgres/PostgresConnectionOptions';
 import type { Config } from '../config/config';
@@ -44,7 +44,14 @@ function createPrivately(path: string): void {
  * `query_timeout`: the query is still outstanding on that connection, so every later query on it
  * would wait behind it. Dropped, the pool opens a fresh connection once the database answers again.
  */
-class DropOnSilenceClient extends Client {}
+class DropOnSilenceClient extends Client {
+  constructor(config?: ClientConfig) {
+    super(config);
+    // The pool and TypeORM listen while they hold the client; this covers the moments in between,
+    // since an 'error' event nobody hears (the dropped connection's) would end the process.
+    this.on('error', () => undefined);
+  }
+}
 const sendQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
 Object.defineProperty(DropOnSilenceClient.prototype, 'query', {
   value: function query(this: Client, ...args: unknown[]): unknown {

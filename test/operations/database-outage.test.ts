@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { LoginDocument, LogoutDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
+import { LoginDocument, LogoutDocument, OnSessionTerminatedDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, tryConnect, type GraphqlResponse } from '../support/client';
+import { dataOf, DEVICES, errorCodes, graphql, graphqlErrors, LiveConnection, tryConnect, type GraphqlResponse } from '../support/client';
 import { startCluster, TEST_DATABASE_URL, TEST_REDIS_URL, type TestCluster } from '../support/server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
@@ -108,6 +108,7 @@ describe('an instance whose database or Redis accepts connections and never answ
   it('never accepts a token it cannot check: once its lease has run out, a remembered token answers 503 SERVICE_UNAVAILABLE, not data', async () => {
     const token = await signedIn();
     dataOf(await listSessions(token));
+    const open = await LiveConnection.open(b.url, token, DEVICES.firefoxOnMac);
     // Redis silent too: B cannot hear an ending either, so only its lease protects the cache.
     postgres.stall();
     redis.stall();
@@ -116,6 +117,11 @@ describe('an instance whose database or Redis accepts connections and never answ
     const me = await graphql(b.url, '{ me { id } }', {}, { token, device: DEVICES.firefoxOnMac });
     expect(me).toEqual({ status: 503, errors: [expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE' } })] });
     expect(await tryConnect(b.url, `Bearer ${token}`)).toEqual({ code: 1013, reason: 'Try again later' });
+    // An open socket's next operation re-checks the token: it cannot, so the socket is told to come back later.
+    const queue = open.subscribe(OnSessionTerminatedDocument);
+    expect(await open.waitForClose(OUTAGE_BOUND_MS)).toEqual({ code: 1013, reason: 'Try again later' });
+    expect(graphqlErrors(queue.errors)).toEqual([]);
+    await open.dispose();
   });
 
   it('refuses, once the database is back, a token whose session was ended elsewhere during the outage', async () => {

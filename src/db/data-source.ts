@@ -52,10 +52,9 @@ class DropOnSilenceClient extends Client {
     this.on('error', () => undefined);
   }
 }
-const sendQuery = Client.prototype.query as (this: Client, ...args: unknown[]) => unknown;
 Object.defineProperty(DropOnSilenceClient.prototype, 'query', {
   value: function query(this: Client, ...args: unknown[]): unknown {
-    const result = sendQuery.apply(this, args);
+    const result = (Client.prototype.query as (this: Client, ...args: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise) {
       result.catch((err: unknown) => {
         if (err instanceof Error && err.message === 'Query read timeout') (this as unknown as { connection: { stream: Socket } }).connection.stream.destroy();

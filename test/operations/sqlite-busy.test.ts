@@ -11,6 +11,12 @@ const Database = require('better-sqlite3') as new (path: string) => { exec(sql: 
 describe('the embedded database locked by another process', () => {
   const env = clusterPerSuite({ backend: 'sqlite', env: { SQLITE_BUSY_TIMEOUT_MS: '300' } });
 
+  it('is ready on the embedded default: the file answers, every migration is applied, events are in-process', async () => {
+    const ready = await fetch(new URL('/readyz', env.url));
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ ready: true, database: 'up', redis: 'in-process', migrations: 'applied', down: [] });
+  });
+
   it('answers SERVICE_UNAVAILABLE once SQLITE_BUSY_TIMEOUT_MS has passed, and works again when the lock is gone', async () => {
     const register = () => graphql(env.url, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } });
     dataOf(await register());

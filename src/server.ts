@@ -41,6 +41,7 @@ import { SecurityNotices } from './mail/security-notices';
 import { mountAccountPages } from './http/account-pages';
 import { mountDevicesPage } from './http/devices-page';
 import { mountExplorer } from './http/explorer';
+import { mountHealth } from './http/health';
 import { graphqlOverHttpStatus, type HttpRequestContext } from './http/graphql-status';
 import { securityHeaders } from './http/security-headers';
 import { graphqlRequestGuard, notFound, responseTypeFor, transportErrorHandler } from './http/transport';
@@ -48,9 +49,10 @@ import { createClientAddressResolver } from './devices/client-address';
 import { CloseCode, CloseReason } from './realtime/close-codes';
 import { createDocumentCache } from './realtime/document-cache';
 import { InProcessEventBus, type EventBus } from './realtime/event-bus';
-import { connectRedis } from './realtime/redis-connections';
+import { connectRedis, redisTimeouts } from './realtime/redis-connections';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
+import { closeIfUnavailable } from './realtime/unavailable';
 import { buildGraphqlSchema } from './schema';
 import { logSockets, requestLog, traceOf } from './http/request-log';
 import { ErrorCode } from './common/errors';
@@ -128,7 +130,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     let subscriber: Redis | undefined;
     let bus: EventBus<SessionBusEvent>;
     if (config.redisUrl) {
-      const connections = await connectRedis(config.redisUrl, logger);
+      const connections = await connectRedis(config.redisUrl, logger, redisTimeouts(config));
       redis = connections.commands;
       subscriber = connections.subscriber;
       cleanups.push(() => connections.close());
@@ -258,7 +260,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         onConnect: async (ctx) => {
           const token = bearerToken(ctx.connectionParams?.authorization);
           const epoch = sessions.cacheEpoch;
-          const session = await sessions.authenticate(token);
+          const session = await sessions.authenticate(token).catch(closeIfUnavailable(ctx.extra.socket));
           if (!session) {
             ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.Unauthorized);
             return false;
@@ -266,7 +268,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
           ctx.extra.token = token;
           sockets.add(session.id, ctx.extra.socket);
           // An ending that committed between the check and the registration would have found no socket to close.
-          if (!(await sessions.stillLive(session.id, epoch))) {
+          if (!(await sessions.stillLive(session.id, epoch).catch(closeIfUnavailable(ctx.extra.socket)))) {
             ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.SessionTerminated);
             return false;
           }
@@ -286,7 +288,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
         // The token is checked again for every operation, as on HTTP.
         context: async (ctx): Promise<SubscriptionContext> => ({
           client: clientOf(ctx.extra.request),
-          viewer: await sessions.authenticate(ctx.extra.token),
+          viewer: await sessions.authenticate(ctx.extra.token).catch(closeIfUnavailable(ctx.extra.socket)),
           hub,
         }),
         onNext: (_ctx, _id, _payload, _args, result) =>
@@ -321,15 +323,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     await apollo.start();
     cleanups.push(() => apollo.stop());
 
-    // For load balancers: an instance that cannot reach its stores cannot check tokens or deliver endings.
-    app.get('/healthz', async (_req, res) => {
-      const [database, pubsub] = await Promise.all([
-        dataSource.query('SELECT 1').then(() => 'up', () => 'down'),
-        redis ? redis.ping().then(() => 'up', () => 'down') : Promise.resolve('in-process'),
-      ]);
-      const ok = database === 'up' && pubsub !== 'down';
-      res.status(ok ? 200 : 503).json({ ok, database, pubsub });
-    });
+    mountHealth(app, { dataSource, redis, timeoutMs: config.readinessTimeoutMs });
     app.get('/metrics', metricsEndpoint(metrics, config.metricsToken));
     mountExplorer(app);
     mountAccountPages(app);

@@ -13,6 +13,7 @@ export enum ErrorCode {
   INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
   TWO_FACTOR_REQUIRED = 'TWO_FACTOR_REQUIRED',
   RATE_LIMITED = 'RATE_LIMITED',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
@@ -82,5 +83,17 @@ export class RateLimitedError extends SignoffError {
     super(`Too many attempts. Try again in ${seconds} seconds.`, ErrorCode.RATE_LIMITED, {
       retryAfterSeconds: seconds,
     });
+  }
+}
+
+/**
+ * A store this request needs (the database) did not answer in time or could not be reached: try
+ * again shortly. On HTTP, a request whose token could not be checked answers 503 (`extensions.http`
+ * is read by Apollo and never sent).
+ */
+export class ServiceUnavailableError extends SignoffError {
+  readonly code = ErrorCode.SERVICE_UNAVAILABLE;
+  constructor(message = 'The service cannot reach its database right now. Please try again shortly.') {
+    super(message, ErrorCode.SERVICE_UNAVAILABLE, { http: { status: 503 } });
   }
 }

@@ -100,6 +100,33 @@ const secretKey = () =>
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 
 /**
+ * Store timeouts (issue 7): every wait on Postgres, SQLite or Redis is bounded, so a store that
+ * accepts connections and never answers costs a request, a probe or a start-up seconds, not forever.
+ */
+const storeTimeouts = {
+  /** Opening a Postgres connection (TCP, TLS, authentication), and waiting for a free one in the pool. */
+  DATABASE_CONNECT_TIMEOUT_MS: integer(100).default(5000),
+  /** Postgres cancels a statement running longer (statement_timeout); the client gives up 1 s later when no answer comes at all. */
+  DATABASE_STATEMENT_TIMEOUT_MS: integer(100).default(10_000),
+  /** A statement waiting this long for a row or table lock fails instead of queueing (lock_timeout). */
+  DATABASE_LOCK_TIMEOUT_MS: integer(100).default(5000),
+  /** A transaction left idle this long is ended by Postgres, releasing its locks (idle_in_transaction_session_timeout). */
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: integer(100).default(30_000),
+  /** Start-up migrations: each statement, and the wait for another instance's migrations to finish. */
+  DATABASE_MIGRATION_TIMEOUT_MS: integer(1000).default(300_000),
+  /** How long a write waits for the embedded database's lock before SQLITE_BUSY. */
+  SQLITE_BUSY_TIMEOUT_MS: integer(0).default(5000),
+  /** Opening a Redis connection, per attempt. */
+  REDIS_CONNECT_TIMEOUT_MS: integer(100).default(2000),
+  /** A Redis command's reply; past it the command fails and the connection is reopened. */
+  REDIS_COMMAND_TIMEOUT_MS: integer(50).default(500),
+  /** Start-up gives up, naming Redis, when its connections are not ready by then. */
+  REDIS_STARTUP_TIMEOUT_MS: integer(100).default(10_000),
+  /** How long /readyz waits for each store before calling it down. */
+  READINESS_TIMEOUT_MS: integer(100).default(2000),
+};
+
+/**
  * Every environment variable the process reads, with its parser and default: one line per
  * variable. Each becomes the camelCase field of `Config` (SESSION_TTL_SECONDS: sessionTtlSeconds).
  * An unset, empty or blank variable counts as absent. Document new ones in the README table.
@@ -169,6 +196,7 @@ const variables = {
   SSF_PUSH_RETRY_MAX_MS: integer(10).default(300_000),
   /** A receiver that has not answered a push within this is retried later. */
   SSF_PUSH_TIMEOUT_MS: integer(100, 60_000).default(5000),
+  ...storeTimeouts,
 };
 
 type CamelCase<Name extends string> = Name extends `${infer Head}_${infer Tail}` ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}` : Lowercase<Name>;

@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from '../common/logger';
+import type { Config } from '../config/config';
 
 /** How long any Redis wait may last. Every wait is bounded: a lost Redis costs a sign-in milliseconds, not seconds. */
 export interface RedisTimeouts {
@@ -12,6 +13,11 @@ export interface RedisTimeouts {
 }
 
 export const DEFAULT_REDIS_TIMEOUTS: RedisTimeouts = { connectMs: 2000, commandMs: 500, startupMs: 10_000 };
+
+/** The configured bounds (REDIS_CONNECT_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_STARTUP_TIMEOUT_MS). */
+export function redisTimeouts(config: Pick<Config, 'redisConnectTimeoutMs' | 'redisCommandTimeoutMs' | 'redisStartupTimeoutMs'>): RedisTimeouts {
+  return { connectMs: config.redisConnectTimeoutMs, commandMs: config.redisCommandTimeoutMs, startupMs: config.redisStartupTimeoutMs };
+}
 
 /** Reconnect forever, quickly at first, then every 2 s at most: Redis coming back is noticed within 2 s. */
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
+import { rethrowAsUnavailable } from '../db/outage';
 import { describeDevice, tidy, type DeclaredDevice } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
@@ -96,9 +97,11 @@ export class SessionService {
    * this instance holds its cache lease, from the database otherwise (ADR 0004): an ending is not
    * complete until every instance that could answer from memory has dropped the session.
    */
-  async authenticate(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
-    const session = await this.liveSessionOf(token, now);
-    if (session) await this.touch(session, now);
+  async authenticate(token: string | undefined | null, now?: Date): Promise<SessionEntity | null> {
+    // A token that cannot be checked is never accepted: the caller gets SERVICE_UNAVAILABLE (HTTP 503, WebSocket 1013).
+    const at = now ?? this.clock.now();
+    const session = await this.liveSessionOf(token, at).catch(rethrowAsUnavailable);
+    if (session) await this.touch(session, at).catch(rethrowAsUnavailable);
     return session;
   }
 
@@ -107,8 +110,8 @@ export class SessionService {
    * ending returned), without counting as activity: for token introspection by a service, which is
    * not the device using its session.
    */
-  inspect(token: string | undefined | null, now = this.clock.now()): Promise<SessionEntity | null> {
-    return this.liveSessionOf(token, now);
+  inspect(token: string | undefined | null, now?: Date): Promise<SessionEntity | null> {
+    return this.liveSessionOf(token, now ?? this.clock.now()).catch(rethrowAsUnavailable);
   }
 
   private async liveSessionOf(token: string | undefined | null, now: Date): Promise<SessionEntity | null> {
@@ -141,7 +144,7 @@ export class SessionService {
    */
   async stillLive(sessionId: string, epoch: number): Promise<boolean> {
     if (this.cache.trusted() && this.cache.epoch === epoch) return true;
-    return this.isLive(sessionId);
+    return this.isLive(sessionId).catch(rethrowAsUnavailable);
   }
 
   /**

@@ -137,10 +137,13 @@ describe('pages a browser opens', () => {
     expect(page.body).toContain('Choose a new password');
   });
 
-  it('/healthz reports the database and Redis as up', async () => {
+  it('/healthz answers that the process lives, and /readyz reports the database, Redis and migrations as ready', async () => {
     const health = await fetchPage(new URL('/healthz', env.url).toString(), 'application/json');
     expect(health.status).toBe(200);
-    expect(JSON.parse(health.body)).toEqual({ ok: true, database: 'up', pubsub: 'up' });
+    expect(JSON.parse(health.body)).toEqual({ ok: true });
+    const ready = await fetchPage(new URL('/readyz', env.url).toString(), 'application/json');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toEqual({ ready: true, database: 'up', redis: 'up', migrations: 'applied', down: [] });
   });
 
   it('API clients asking GET /graphql for JSON still reach GraphQL (with the CSRF-safe header)', async () => {

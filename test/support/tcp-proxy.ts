@@ -6,11 +6,13 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
  * - `cut()`: drops every connection and refuses new ones (connections are accepted, then reset),
  *   like a store that went away;
  * - `stall()`: keeps connections open but forwards nothing, like a network that blackholes;
- * - `restore()`: forwards again (stalled connections resume, new ones are piped).
+ * - `restore()`: forwards again (stalled connections resume, new ones are piped);
+ * - `abandonStalled()`: forwards new connections, leaving the stalled ones silent forever.
  */
 export class TcpProxy {
   private mode: 'open' | 'cut' | 'stalled' = 'open';
   private readonly pairs = new Set<[Socket, Socket]>();
+  private readonly abandoned = new Set<Socket>();
 
   private constructor(
     private readonly server: Server,
@@ -89,12 +91,30 @@ export class TcpProxy {
     this.mode = 'open';
   }
 
+  /**
+   * Like a database restarted behind a black hole: the stalled connections are left hanging
+   * forever (nothing more is forwarded or closed on them, so their clients hear nothing), and new
+   * connections are forwarded again.
+   */
+  abandonStalled(): void {
+    for (const pair of this.pairs) {
+      const [client, upstream] = pair;
+      client.removeAllListeners('close');
+      upstream.removeAllListeners('close');
+      upstream.destroy();
+      this.abandoned.add(client);
+    }
+    this.pairs.clear();
+    this.mode = 'open';
+  }
+
   get connections(): number {
     return this.pairs.size;
   }
 
   async close(): Promise<void> {
     this.cut();
+    for (const client of this.abandoned) client.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }

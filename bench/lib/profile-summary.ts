@@ -1,0 +1,74 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+
+/** One node of a V8 .cpuprofile (what `node --cpu-prof` writes). */
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+/** Where a frame comes from, coarse enough to read: a package, our code, node internals, or V8's own. */
+export function originOf(url: string, functionName: string): string {
+  if (!url) return `(${functionName || 'anonymous'})`; // (garbage collector), (program), (idle)
+  const path = url.replace(/^file:\/\//, '');
+  const inModules = path.lastIndexOf('node_modules/');
+  if (inModules >= 0) {
+    const rest = path.slice(inModules + 'node_modules/'.length).split('/');
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? path);
+  }
+  if (path.startsWith('node:')) return 'node internals';
+  return relative(process.cwd(), path);
+}
+
+export interface SelfTimeShare {
+  key: string;
+  micros: number;
+  share: number;
+}
+
+/** Self time by function and by origin, as shares of the busy (non-idle) time. */
+export function summariseProfile(profile: CpuProfile): { busyMicros: number; byFunction: SelfTimeShare[]; byOrigin: SelfTimeShare[] } {
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  const selfMicros = new Map<number, number>();
+  profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
+  const byFunction = new Map<string, number>();
+  const byOrigin = new Map<string, number>();
+  let busy = 0;
+  for (const [id, micros] of selfMicros) {
+    const node = nodes.get(id);
+    if (!node) continue;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') continue;
+    busy += micros;
+    const origin = originOf(url, functionName);
+    const fn = `${functionName || '(anonymous)'} ${url ? `${origin}:${lineNumber + 1}` : ''}`.trim();
+    byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
+    byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + micros);
+  }
+  const sorted = (map: Map<string, number>) =>
+    [...map].map(([key, micros]) => ({ key, micros, share: micros / busy })).sort((a, b) => b.micros - a.micros);
+  return { busyMicros: busy, byFunction: sorted(byFunction), byOrigin: sorted(byOrigin) };
+}
+
+/** `node -r @swc/register bench/lib/profile-summary.ts <file.cpuprofile> [top]`: self time, by origin and by function. */
+if (require.main === module) {
+  const [file, top = '25'] = process.argv.slice(2);
+  if (!file) {
+    console.error('usage: profile-summary.ts <file.cpuprofile> [top]');
+    process.exit(2);
+  }
+  const summary = summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
+  console.log(`busy ${(summary.busyMicros / 1e6).toFixed(2)} s (idle excluded)\n\nself time by origin:`);
+  for (const row of summary.byOrigin.slice(0, Number(top))) console.log(`${pct(row.share)}  ${row.key}`);
+  console.log('\nself time by function:');
+  for (const row of summary.byFunction.slice(0, Number(top))) console.log(`${pct(row.share)}  ${row.key}`);
+}

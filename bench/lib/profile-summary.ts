@@ -34,13 +34,22 @@ export interface SelfTimeShare {
   share: number;
 }
 
-/** Self time by function and by origin, as shares of the busy (non-idle) time. */
-export function summariseProfile(profile: CpuProfile): { busyMicros: number; byFunction: SelfTimeShare[]; byOrigin: SelfTimeShare[] } {
+/** Self time by function and by origin, as shares of the busy (non-idle) time, over one or more profiles. */
+export function summariseProfiles(profiles: CpuProfile[]): { busyMicros: number; byFunction: SelfTimeShare[]; byOrigin: SelfTimeShare[] } {
+  const byFunction = new Map<string, number>();
+  const byOrigin = new Map<string, number>();
+  let busy = 0;
+  for (const profile of profiles) busy += addSelfTimes(profile, byFunction, byOrigin);
+  const sorted = (map: Map<string, number>) =>
+    [...map].map(([key, micros]) => ({ key, micros, share: micros / busy })).sort((a, b) => b.micros - a.micros);
+  return { busyMicros: busy, byFunction: sorted(byFunction), byOrigin: sorted(byOrigin) };
+}
+
+/** Adds one profile's self times into the maps; returns its busy microseconds. */
+function addSelfTimes(profile: CpuProfile, byFunction: Map<string, number>, byOrigin: Map<string, number>): number {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfMicros = new Map<number, number>();
   profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-  const byFunction = new Map<string, number>();
-  const byOrigin = new Map<string, number>();
   let busy = 0;
   for (const [id, micros] of selfMicros) {
     const node = nodes.get(id);
@@ -53,19 +62,19 @@ export function summariseProfile(profile: CpuProfile): { busyMicros: number; byF
     byFunction.set(fn, (byFunction.get(fn) ?? 0) + micros);
     byOrigin.set(origin, (byOrigin.get(origin) ?? 0) + micros);
   }
-  const sorted = (map: Map<string, number>) =>
-    [...map].map(([key, micros]) => ({ key, micros, share: micros / busy })).sort((a, b) => b.micros - a.micros);
-  return { busyMicros: busy, byFunction: sorted(byFunction), byOrigin: sorted(byOrigin) };
+  return busy;
 }
 
-/** `node -r @swc/register bench/lib/profile-summary.ts <file.cpuprofile> [top]`: self time, by origin and by function. */
+/** `node -r @swc/register bench/lib/profile-summary.ts [--top N] <file.cpuprofile>...`: self time, by origin and by function, over all files. */
 if (require.main === module) {
-  const [file, top = '25'] = process.argv.slice(2);
-  if (!file) {
-    console.error('usage: profile-summary.ts <file.cpuprofile> [top]');
+  const args = process.argv.slice(2);
+  const topAt = args.indexOf('--top');
+  const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 25;
+  if (args.length === 0) {
+    console.error('usage: profile-summary.ts [--top N] <file.cpuprofile>...');
     process.exit(2);
   }
-  const summary = summariseProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  const summary = summariseProfiles(args.map((file) => JSON.parse(readFileSync(file, 'utf8')) as CpuProfile));
   const pct = (share: number) => `${(share * 100).toFixed(1).padStart(5)}%`;
   console.log(`busy ${(summary.busyMicros / 1e6).toFixed(2)} s (idle excluded)\n\nself time by origin:`);
   for (const row of summary.byOrigin.slice(0, Number(top))) console.log(`${pct(row.share)}  ${row.key}`);

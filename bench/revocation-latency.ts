@@ -135,7 +135,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
       notes: [
         'Servers, subscribers and the revoking HTTP client share this process; Postgres and Redis are local.',
         '"mutation returned -> ..." is negative when the event arrived before the HTTP response.',
-        'Floors are sampled one after the other just before each revocation; the floor sum adds their percentiles (p99 + p99 + p99), a bound no single revocation path beats.',
+        'Floors are sampled one after the other just before each revocation; the floor sum adds their percentiles (p99 + p99 + p99): what a revocation would cost if it were nothing but those three steps, one after the other.',
         'The two "split" rows cut (a) where instance A hands the committed ending to the bus (hub.publish, stamped from outside).',
       ],
     };

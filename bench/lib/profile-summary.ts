@@ -48,6 +48,15 @@ export function summariseProfiles(profiles: CpuProfile[]): { busyMicros: number;
 /** Adds one profile's self times into the maps; returns its busy microseconds. */
 function addSelfTimes(profile: CpuProfile, byFunction: Map<string, number>, byOrigin: Map<string, number>): number {
   const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
+  // Starting a profile from inside the process (lib/window-profile.ts) costs the profiler's own time: not the program's.
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
+  const isProfilerItself = (id: number): boolean => {
+    for (let at: number | undefined = id; at !== undefined; at = parents.get(at)) {
+      if (nodes.get(at)?.callFrame.url.includes('window-profile')) return true;
+    }
+    return false;
+  };
   const selfMicros = new Map<number, number>();
   profile.samples.forEach((id, i) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
   let busy = 0;
@@ -55,7 +64,7 @@ function addSelfTimes(profile: CpuProfile, byFunction: Map<string, number>, byOr
     const node = nodes.get(id);
     if (!node) continue;
     const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)') continue;
+    if (functionName === '(idle)' || isProfilerItself(id)) continue;
     busy += micros;
     const origin = originOf(url, functionName);
     const fn = `${functionName || '(anonymous)'} ${url ? `${origin}:${lineNumber + 1}` : ''}`.trim();

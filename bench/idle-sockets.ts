@@ -48,7 +48,8 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     log(`signoff: ${sockets} sockets, each its own session (${accounts} accounts)`);
     ours = await holdSockets('signoff-server.ts', serverEnvironment(stores), stores, sockets, addresses, log, accounts);
     // The same server on the same (migrated, seeded) stores, just started: as `npm start` runs it, and under @swc/register.
-    for (const runtime of ['compiled', 'swc'] as const) {
+    // Not in the smoke run: two more server starts would double its time on a loaded machine.
+    for (const runtime of quick ? [] : (['compiled', 'swc'] as const)) {
       log(`signoff just started (${runtime}): memory`);
       started[runtime] = await rssJustStarted(serverEnvironment(stores), runtime);
     }
@@ -74,8 +75,12 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     comparedWith(rowOf('signoff: connect -> ack, per socket', 'ms', ours.ackMs), bareAck),
     singleValueRow(`signoff: server RSS holding ${sockets} sockets (total)`, 'MiB', oursTotal / MIB),
     singleValueRow(`signoff: server RSS before the first socket (${sockets} sessions seeded)`, 'MiB', ours.rssBefore / MIB),
-    singleValueRow('signoff just started, compiled build (npm start): RSS', 'MiB', started.compiled / MIB),
-    singleValueRow('signoff just started, under @swc/register: RSS', 'MiB', started.swc / MIB),
+    ...(quick
+      ? []
+      : [
+          singleValueRow('signoff just started, compiled build (npm start): RSS', 'MiB', started.compiled / MIB),
+          singleValueRow('signoff just started, under @swc/register: RSS', 'MiB', started.swc / MIB),
+        ]),
   ];
   return {
     name: 'idle-sockets',
@@ -92,7 +97,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     ],
     notes: [
       `signoff server RSS ${Math.round(ours.rssBefore / MIB)} MiB before the sockets, ${Math.round(ours.rssAfter / MIB)} MiB after.`,
-      'The signoff server runs compiled (tsc, as `npm start`); the "just started" rows start it again on the same stores, once compiled and once under @swc/register, and read its memory before any request.',
+      'The signoff server runs compiled (tsc, as `npm start`); the "just started" rows (full runs only) start it again on the same stores, once compiled and once under @swc/register, and read its memory before any request.',
       'Memory is read after two forced collections (--expose-gc) and a short settle; "per socket" rows are (after - before) / sockets.',
     ],
   };

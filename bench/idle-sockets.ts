@@ -122,7 +122,7 @@ async function holdSockets(
   log: (line: string) => void,
   accounts = 1,
 ): Promise<HoldingFigures> {
-  const server = await ChildServer.start(script, { env, nodeOptions: ['--expose-gc'] });
+  const server = await ChildServer.start(script, { env, nodeOptions: ['--expose-gc'], runtime: 'compiled' });
   const subscribers: TerminationSubscriber[] = [];
   try {
     let tokens: string[];

@@ -37,8 +37,8 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
 
   const stores = newBenchStores();
   const servers = await Promise.allSettled([
-    ChildServer.start('signoff-server.ts', { env: serverEnvironment(stores) }),
-    ChildServer.start('bare-apollo-server.ts'),
+    ChildServer.start('signoff-server.ts', { env: serverEnvironment(stores), runtime: 'compiled' }),
+    ChildServer.start('bare-apollo-server.ts', { runtime: 'compiled' }),
   ]);
   try {
     const [signoff, bare] = servers.map((started) => {

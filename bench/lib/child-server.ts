@@ -1,5 +1,5 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { basename, isAbsolute, join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { CommandMessage, CommandReply, MemoryFigures, ReadyMessage } from '../servers/commands';
 import { within } from './wait';
 
@@ -58,8 +58,9 @@ export class ChildServer {
 
   /**
    * Starts bench/servers/<script> (or `script` itself when absolute, e.g. a patched copy's; then
-   * give its checkout as `cwd`). By default compiled first and run as JavaScript, like `npm start`;
-   * `runtime: 'swc'` runs the TypeScript under @swc/register. `nodeOptions` adds V8/Node flags
+   * give its checkout as `cwd`). By default the TypeScript runs under @swc/register (as in tests);
+   * `runtime: 'compiled'` (what the benchmarks use) compiles first and runs the JavaScript, like
+   * `npm start` (only scripts under bench/servers/ are in that build). `nodeOptions` adds V8/Node flags
    * (--expose-gc for memory figures); BENCH_SERVER_NODE_OPTIONS adds more, e.g. --cpu-prof to profile.
    */
   static async start(
@@ -77,9 +78,9 @@ export class ChildServer {
     const source = isAbsolute(script) ? script : join(SERVER_SCRIPTS, script);
     let entry = source;
     let loader: string[] = ['-r', '@swc/register'];
-    if ((options.runtime ?? 'compiled') === 'compiled') {
+    if (options.runtime === 'compiled') {
       compileServers(checkout);
-      entry = join(checkout, 'dist', 'bench', 'servers', basename(source).replace(/\.ts$/, '.js'));
+      entry = join(checkout, 'dist', relative(checkout, source)).replace(/\.ts$/, '.js');
       loader = [];
     }
     const child = fork(entry, [], {

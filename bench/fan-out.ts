@@ -8,6 +8,7 @@ import { comparedWith, rowOf, type Benchmark, type BenchmarkResult, type RunOpti
 import { seedAccounts } from './lib/seed';
 import { TerminationSubscriber } from './lib/subscriber';
 import { within } from './lib/wait';
+import { profileWindow } from './lib/window-profile';
 
 /**
  * revokeOtherSessions on an account with many live sessions, every one of them subscribed,
@@ -42,11 +43,14 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
         await waitForSubscriptions(instances, sessions, 60_000);
 
         log(`round ${round}/${rounds}: revokeOtherSessions on instance A`);
-        const response = await timedGraphql(a.url, RevokeOtherSessionsDocument, {}, { token: account.owner.token, timeoutMs: 60_000 });
+        const { response, events, closes } = await profileWindow(`fan-out-round-${round}`, async () => {
+          const response = await timedGraphql(a.url, RevokeOtherSessionsDocument, {}, { token: account.owner.token, timeoutMs: 60_000 });
+          const events = await within(Promise.all(subscribers.map((s) => s.terminated.promise)), 60_000, 'every sessionTerminated');
+          const closes = await within(Promise.all(subscribers.map((s) => s.closed.promise)), 60_000, 'every socket to close');
+          return { response, events, closes };
+        });
         const { revokedCount } = dataOf(response).revokeOtherSessions;
         if (revokedCount !== sessions) throw new Error(`revoked ${revokedCount} of ${sessions}`);
-        const events = await within(Promise.all(subscribers.map((s) => s.terminated.promise)), 60_000, 'every sessionTerminated');
-        const closes = await within(Promise.all(subscribers.map((s) => s.closed.promise)), 60_000, 'every socket to close');
         if (closes.some((close) => close.value.code !== 4401)) throw new Error('a socket closed without 4401');
         const eventTimes = events.map((event) => event.at - response.sentAt);
         const closeTimes = closes.map((close) => close.at - response.sentAt);

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { ChildServer } from './lib/child-server';
+import { ChildServer, type ServerRuntime } from './lib/child-server';
 import { loopbackAddresses } from './lib/cluster';
 import { runFromCommandLine } from './lib/cli';
 import { mapWithConcurrency } from './lib/concurrency';
@@ -43,9 +43,16 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
 
   const stores = newBenchStores();
   let ours: HoldingFigures;
+  const started: Record<ServerRuntime, number> = { compiled: Number.NaN, swc: Number.NaN };
   try {
     log(`signoff: ${sockets} sockets, each its own session (${accounts} accounts)`);
     ours = await holdSockets('signoff-server.ts', serverEnvironment(stores), stores, sockets, addresses, log, accounts);
+    // The same server on the same (migrated, seeded) stores, just started: as `npm start` runs it, and under @swc/register.
+    // Not in the smoke run: two more server starts would double its time on a loaded machine.
+    for (const runtime of quick ? [] : (['compiled', 'swc'] as const)) {
+      log(`signoff just started (${runtime}): memory`);
+      started[runtime] = await rssJustStarted(serverEnvironment(stores), runtime);
+    }
   } finally {
     await dropBenchStores(stores);
   }
@@ -67,6 +74,13 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     comparedWith(singleValueRow(`signoff: time to accept ${sockets} sockets`, 's', ours.acceptMs / 1000), bareAccept),
     comparedWith(rowOf('signoff: connect -> ack, per socket', 'ms', ours.ackMs), bareAck),
     singleValueRow(`signoff: server RSS holding ${sockets} sockets (total)`, 'MiB', oursTotal / MIB),
+    singleValueRow(`signoff: server RSS before the first socket (${sockets} sessions seeded)`, 'MiB', ours.rssBefore / MIB),
+    ...(quick
+      ? []
+      : [
+          singleValueRow('signoff just started, compiled build (npm start): RSS', 'MiB', started.compiled / MIB),
+          singleValueRow('signoff just started, under @swc/register: RSS', 'MiB', started.swc / MIB),
+        ]),
   ];
   return {
     name: 'idle-sockets',
@@ -79,12 +93,24 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     goals: [
       goal(`server RSS with ${sockets} sockets (whole process, not just the delta)`, oursTotal / GIB, '<', 1, 'GiB'),
       goal(`server RSS added by ${sockets} sockets, scaled to 10,000`, ((ours.rssAfter - ours.rssBefore) / sockets) * 10_000 / GIB, '<', 1, 'GiB'),
+      goal('server RSS before the first socket (compiled build, sessions seeded)', ours.rssBefore / MIB, '<=', 150, 'MiB'),
     ],
     notes: [
       `signoff server RSS ${Math.round(ours.rssBefore / MIB)} MiB before the sockets, ${Math.round(ours.rssAfter / MIB)} MiB after.`,
+      'The signoff server runs compiled (tsc, as `npm start`); the "just started" rows (full runs only) start it again on the same stores, once compiled and once under @swc/register, and read its memory before any request.',
       'Memory is read after two forced collections (--expose-gc) and a short settle; "per socket" rows are (after - before) / sockets.',
     ],
   };
+}
+
+/** RSS of a signoff server right after it is ready, before any request (after forced collections). */
+async function rssJustStarted(env: Record<string, string>, runtime: ServerRuntime): Promise<number> {
+  const server = await ChildServer.start('signoff-server.ts', { env, nodeOptions: ['--expose-gc'], runtime });
+  try {
+    return (await server.memory()).rss;
+  } finally {
+    await server.stop(30_000);
+  }
 }
 
 async function holdSockets(
@@ -96,7 +122,7 @@ async function holdSockets(
   log: (line: string) => void,
   accounts = 1,
 ): Promise<HoldingFigures> {
-  const server = await ChildServer.start(script, { env, nodeOptions: ['--expose-gc'] });
+  const server = await ChildServer.start(script, { env, nodeOptions: ['--expose-gc'], runtime: 'compiled' });
   const subscribers: TerminationSubscriber[] = [];
   try {
     let tokens: string[];

@@ -6,6 +6,7 @@ import { dataOf, keepAliveAgent, timedGraphql } from './lib/http';
 import { runLoad, type LoadRound, type LoadTarget } from './lib/load';
 import { comparedWith, goal, rowOf, singleValueRow, type Benchmark, type BenchmarkResult, type RunOptions } from './lib/report';
 import type { SeededAccount } from './lib/seed';
+import { profileDir } from './lib/window-profile';
 import { dropBenchStores, newBenchStores, serverEnvironment } from './lib/stores';
 
 const OTHER_SESSIONS = 4;
@@ -36,8 +37,8 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
 
   const stores = newBenchStores();
   const servers = await Promise.allSettled([
-    ChildServer.start('signoff-server.ts', { env: serverEnvironment(stores) }),
-    ChildServer.start('bare-apollo-server.ts'),
+    ChildServer.start('signoff-server.ts', { env: serverEnvironment(stores), runtime: 'compiled' }),
+    ChildServer.start('bare-apollo-server.ts', { runtime: 'compiled' }),
   ]);
   try {
     const [signoff, bare] = servers.map((started) => {
@@ -89,9 +90,12 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
       const order = round % 2 === 0 ? [baseline, ours] : [ours, baseline];
       for (const side of order) {
         log(`round ${round + 1}/${rounds}: ${side.name}, ${connections} connections, ${seconds} s`);
+        const profiles = profileDir();
+        if (profiles) await side.server.request('profile-start');
         const cpuBefore = await side.server.cpuMicros();
         const result = await runLoad(side.target, { connections, seconds });
         const cpuMicros = (await side.server.cpuMicros()) - cpuBefore;
+        if (profiles) await side.server.request('profile-stop', { dir: profiles, name: `read-throughput-${side === ours ? 'signoff' : 'bare'}-round-${round + 1}` });
         side.cpu.push(cpuMicros / 1e6 / result.seconds);
         side.cpuPerRequest.push(cpuMicros / result.requests);
         side.rounds.push(result);

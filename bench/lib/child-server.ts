@@ -1,10 +1,32 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { isAbsolute, join } from 'node:path';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { isAbsolute, join, relative } from 'node:path';
 import type { CommandMessage, CommandReply, MemoryFigures, ReadyMessage } from '../servers/commands';
 import { within } from './wait';
 
 const REPO_ROOT = join(__dirname, '..', '..');
 export const SERVER_SCRIPTS = join(__dirname, '..', 'servers');
+
+/**
+ * How a child server runs: `compiled` is what `npm start` runs (tsc's JavaScript in dist/, no
+ * compiler in the process); `swc` compiles TypeScript as it loads (@swc/register, as in tests).
+ */
+export type ServerRuntime = 'compiled' | 'swc';
+
+const compiledCheckouts = new Set<string>();
+
+/**
+ * Compiles src/ and bench/servers/ into <checkout>/dist with the build's own settings
+ * (bench/tsconfig.build.json extends tsconfig.build.json), once per process and checkout: the
+ * src/ part is exactly what `npm run build` emits.
+ */
+export function compileServers(checkout = REPO_ROOT): void {
+  if (compiledCheckouts.has(checkout)) return;
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [checkout] }), '-p', join(checkout, 'bench', 'tsconfig.build.json')], {
+    cwd: checkout,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  compiledCheckouts.add(checkout);
+}
 
 /**
  * A benchmark server in a process of its own: its CPU and memory are then its own, apart from
@@ -35,17 +57,35 @@ export class ChildServer {
   }
 
   /**
-   * Starts bench/servers/<script> (or `script` itself when absolute, e.g. a patched copy's) under @swc/register. `nodeOptions` adds V8/Node flags
+   * Starts bench/servers/<script> (or `script` itself when absolute, e.g. a patched copy's; then
+   * give its checkout as `cwd`). By default the TypeScript runs under @swc/register (as in tests);
+   * `runtime: 'compiled'` (what the benchmarks use) compiles first and runs the JavaScript, like
+   * `npm start` (only scripts under bench/servers/ are in that build). `nodeOptions` adds V8/Node flags
    * (--expose-gc for memory figures); BENCH_SERVER_NODE_OPTIONS adds more, e.g. --cpu-prof to profile.
    */
   static async start(
     script: string,
-    options: { env?: Record<string, string>; nodeOptions?: string[]; timeoutMs?: number; /** the checkout the script belongs to */ cwd?: string } = {},
+    options: {
+      env?: Record<string, string>;
+      nodeOptions?: string[];
+      timeoutMs?: number;
+      /** the checkout the script belongs to */ cwd?: string;
+      runtime?: ServerRuntime;
+    } = {},
   ): Promise<ChildServer> {
     const extra = (process.env.BENCH_SERVER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
-    const child = fork(isAbsolute(script) ? script : join(SERVER_SCRIPTS, script), [], {
-      cwd: options.cwd ?? REPO_ROOT, // @swc/register compiles only files under its working directory
-      execArgv: ['-r', '@swc/register', ...(options.nodeOptions ?? []), ...extra],
+    const checkout = options.cwd ?? REPO_ROOT;
+    const source = isAbsolute(script) ? script : join(SERVER_SCRIPTS, script);
+    let entry = source;
+    let loader: string[] = ['-r', '@swc/register'];
+    if (options.runtime === 'compiled') {
+      compileServers(checkout);
+      entry = join(checkout, 'dist', relative(checkout, source)).replace(/\.ts$/, '.js');
+      loader = [];
+    }
+    const child = fork(entry, [], {
+      cwd: checkout, // @swc/register compiles only files under its working directory
+      execArgv: [...loader, ...(options.nodeOptions ?? []), ...extra],
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -1,3 +1,5 @@
+import { WindowProfiler } from '../lib/window-profile';
+
 /**
  * The child side of a benchmark server: it announces where it listens, then answers the parent's
  * commands over the IPC channel. It exits when told to stop or when the parent goes away, so an
@@ -41,7 +43,15 @@ export async function settledMemory(): Promise<MemoryFigures> {
 
 export function serveCommands(ready: Omit<ReadyMessage, 'type'>, handlers: CommandHandlers, stop: () => Promise<void>): void {
   const send = (message: ReadyMessage | CommandReply, then?: () => void) => process.send?.(message, undefined, {}, () => then?.());
-  const all: Record<string, (args: never) => unknown> = { memory: settledMemory, cpu: () => process.cpuUsage(), ...handlers };
+  const profiler = new WindowProfiler();
+  const all: Record<string, (args: never) => unknown> = {
+    memory: settledMemory,
+    cpu: () => process.cpuUsage(),
+    // A CPU profile of chosen windows only (not start-up or seeding): the parent brackets its load with these.
+    'profile-start': () => profiler.start(),
+    'profile-stop': (args: { dir: string; name: string }) => profiler.stop(args.dir, args.name),
+    ...handlers,
+  };
   let stopping = false;
   const shutDown = async () => {
     if (stopping) return;

@@ -7,13 +7,15 @@ import type { RequestHandler, Response } from 'express';
  * with {@link setPagePolicy}, listing their inline code by hash, so an injected script never runs.
  */
 export function securityHeaders(): RequestHandler {
+  // Built once: the same four headers go on every response (rebuilding the policy showed in a CPU profile).
+  const headers = {
+    'Content-Security-Policy': contentSecurityPolicy({}),
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'X-Frame-Options': 'DENY', // frame-ancestors for browsers without CSP 2
+  };
   return (_req, res, next) => {
-    res.set({
-      'Content-Security-Policy': contentSecurityPolicy({}),
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-      'X-Frame-Options': 'DENY', // frame-ancestors for browsers without CSP 2
-    });
+    res.set(headers);
     next();
   };
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
 import { IsNull, MoreThan, type DataSource, type Repository } from 'typeorm';
+import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
 import { rethrowAsUnavailable } from '../db/outage';
@@ -10,6 +12,7 @@ import { SessionEntity, SessionFlag } from './session.entity';
 import type { SessionCache } from './session-cache';
 import { idleBefore } from './session-lifetime';
 import type { SessionEventHub } from './session-event-hub';
+import type { SessionFacts } from './session-events';
 
 const TOKEN_PREFIX = 'so';
 const TOKEN_SHAPE = /^so_[A-Za-z0-9_-]{43}$/;
@@ -27,9 +30,29 @@ export function isSessionId(value: string): boolean {
   return UUID_SHAPE.test(value);
 }
 
+/**
+ * The account's live sessions, newest first, with only the columns shown to their owner. Same
+ * conditions as `liveAt` (not ended, not expired, not idle). `:name` parameters are bound by the
+ * driver of either backend; no `::` casts, which that binding would take for parameters.
+ */
+const LIST_LIVE_SQL = `
+  SELECT id, device_type, device_os, device_browser, device_model, device_label, ip_address,
+         country_code, country, region, city, flags, created_at, last_active_at, expires_at
+    FROM sessions
+   WHERE user_id = :userId AND revoked_at IS NULL AND expires_at > :now AND last_active_at > :idleBefore
+   ORDER BY created_at DESC, id DESC`;
+
+/** Name of the prepared statement on each pooled Postgres connection (parsed and planned once per connection). */
+const LIST_LIVE_STATEMENT = 'sessions_list_live';
+
+type ListedRow = Record<string, unknown>;
+
 /** Creating sessions at sign-in, checking bearer tokens, and reading an account's live sessions. */
 export class SessionService {
   private readonly sessions: Repository<SessionEntity>;
+  /** Column metadata of what the list returns, for the driver's own conversion of each raw value. */
+  private readonly listedColumns: Record<'deviceType' | 'deviceOs' | 'deviceBrowser' | 'deviceModel' | 'deviceLabel' | 'ipAddress' | 'flags' | 'createdAt' | 'lastActiveAt' | 'expiresAt', ColumnMetadata>;
+  private readonly placeColumns: Record<'countryCode' | 'country' | 'region' | 'city', ColumnMetadata>;
 
   constructor(
     dataSource: DataSource,
@@ -39,6 +62,29 @@ export class SessionService {
     private readonly cache: SessionCache,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
+    const column = (path: string) => {
+      const found = this.sessions.metadata.findColumnWithPropertyPath(path);
+      if (!found) throw new Error(`SessionEntity has no column ${path}`);
+      return found;
+    };
+    this.listedColumns = {
+      deviceType: column('deviceType'),
+      deviceOs: column('deviceOs'),
+      deviceBrowser: column('deviceBrowser'),
+      deviceModel: column('deviceModel'),
+      deviceLabel: column('deviceLabel'),
+      ipAddress: column('ipAddress'),
+      flags: column('flags'),
+      createdAt: column('createdAt'),
+      lastActiveAt: column('lastActiveAt'),
+      expiresAt: column('expiresAt'),
+    };
+    this.placeColumns = {
+      countryCode: column('place.countryCode'),
+      country: column('place.country'),
+      region: column('place.region'),
+      city: column('place.city'),
+    };
   }
 
   /** Opens a session for a user who just proved who they are; the token is returned only here. */
@@ -163,12 +209,41 @@ export class SessionService {
     return this.sessions.exists({ where: { id: sessionId, ...this.liveAt(now) } });
   }
 
-  /** The account's live sessions, newest first. */
-  listLive(userId: string, now = this.clock.now()): Promise<SessionEntity[]> {
-    return this.sessions.find({
-      where: { userId, ...this.liveAt(now) },
-      order: { createdAt: 'DESC', id: 'DESC' },
-    });
+  /**
+   * The account's live sessions, newest first: the read behind every `sessions` query, so one
+   * statement (prepared once per connection on Postgres) and each value converted by the driver
+   * exactly as an entity load would, without building the query and entities on every call (the
+   * ORM was the largest share of a `sessions` request in a CPU profile: bench/README.md).
+   */
+  async listLive(userId: string, now = this.clock.now()): Promise<SessionFacts[]> {
+    const { driver } = this.sessions.manager.connection;
+    const [sql, values] = driver.escapeQueryWithParameters(LIST_LIVE_SQL, { userId, now, idleBefore: idleBefore(this.config, now) }, {});
+    const rows: ListedRow[] =
+      driver.options.type === 'postgres'
+        ? (await (driver as unknown as { master: Pool }).master.query<ListedRow>({ name: LIST_LIVE_STATEMENT, text: sql, values })).rows
+        : await this.sessions.manager.connection.query(sql, values);
+    return rows.map((row) => this.factsOf(row));
+  }
+
+  private factsOf(row: ListedRow): SessionFacts {
+    const { driver } = this.sessions.manager.connection;
+    const value = <T>(column: ColumnMetadata): T => driver.prepareHydratedValue(row[column.databaseName], column) as T;
+    const listed = this.listedColumns;
+    const place = this.placeColumns;
+    return {
+      id: row.id as string,
+      deviceType: value(listed.deviceType),
+      deviceOs: value(listed.deviceOs),
+      deviceBrowser: value(listed.deviceBrowser),
+      deviceModel: value(listed.deviceModel),
+      deviceLabel: value(listed.deviceLabel),
+      ipAddress: value(listed.ipAddress),
+      place: { countryCode: value(place.countryCode), country: value(place.country), region: value(place.region), city: value(place.city) },
+      flags: value(listed.flags),
+      createdAt: value(listed.createdAt),
+      lastActiveAt: value(listed.lastActiveAt),
+      expiresAt: value(listed.expiresAt),
+    };
   }
 
   /** A live session of this account, or null: another account's id looks exactly like a missing one. */

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log';
 import { normalizeEmail } from '../auth/email-address';
 import { UserEntity } from '../auth/user.entity';
 import { NotFoundError } from '../common/errors';
-import type { SessionEntity } from '../sessions/session.entity';
+import type { SessionFacts } from '../sessions/session-events';
 import { TerminationReason } from '../sessions/session.entity';
 import type { SessionTerminator } from '../sessions/session-terminator';
 import { isSessionId, type ClientInfo, type SessionService } from '../sessions/session.service';
@@ -46,7 +46,7 @@ export class AdminActions {
     return user;
   }
 
-  async userSessions(userId: string): Promise<SessionEntity[]> {
+  async userSessions(userId: string): Promise<SessionFacts[]> {
     const user = isUserId(userId) ? await this.users.findOneBy({ id: userId.toLowerCase() }) : null;
     if (!user) throw new NotFoundError('No such user.');
     const live = await this.sessions.listLive(user.id);

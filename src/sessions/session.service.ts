@@ -36,7 +36,7 @@ export function isSessionId(value: string): boolean {
  * driver of either backend; no `::` casts, which that binding would take for parameters.
  */
 const LIST_LIVE_SQL = `
-  SELECT id, device_type, device_os, device_browser, device_model, device_label, ip_address,
+  SELECT id, device_type, device_os, device_browser, device_model, device_label, device_name, device_platform, device_app_version, ip_address,
          country_code, country, region, city, flags, created_at, last_active_at, expires_at
     FROM sessions
    WHERE user_id = :userId AND revoked_at IS NULL AND expires_at > :now AND last_active_at > :idleBefore
@@ -51,7 +51,7 @@ type ListedRow = Record<string, unknown>;
 export class SessionService {
   private readonly sessions: Repository<SessionEntity>;
   /** Column metadata of what the list returns, for the driver's own conversion of each raw value. */
-  private readonly listedColumns: Record<'deviceType' | 'deviceOs' | 'deviceBrowser' | 'deviceModel' | 'deviceLabel' | 'ipAddress' | 'flags' | 'createdAt' | 'lastActiveAt' | 'expiresAt', ColumnMetadata>;
+  private readonly listedColumns: Record<'deviceType' | 'deviceOs' | 'deviceBrowser' | 'deviceModel' | 'deviceLabel' | 'deviceName' | 'devicePlatform' | 'deviceAppVersion' | 'ipAddress' | 'flags' | 'createdAt' | 'lastActiveAt' | 'expiresAt', ColumnMetadata>;
   private readonly placeColumns: Record<'countryCode' | 'country' | 'region' | 'city', ColumnMetadata>;
 
   constructor(
@@ -73,6 +73,9 @@ export class SessionService {
       deviceBrowser: column('deviceBrowser'),
       deviceModel: column('deviceModel'),
       deviceLabel: column('deviceLabel'),
+      deviceName: column('deviceName'),
+      devicePlatform: column('devicePlatform'),
+      deviceAppVersion: column('deviceAppVersion'),
       ipAddress: column('ipAddress'),
       flags: column('flags'),
       createdAt: column('createdAt'),
@@ -237,6 +240,9 @@ export class SessionService {
       deviceBrowser: value(listed.deviceBrowser),
       deviceModel: value(listed.deviceModel),
       deviceLabel: value(listed.deviceLabel),
+      deviceName: value(listed.deviceName),
+      devicePlatform: value(listed.devicePlatform),
+      deviceAppVersion: value(listed.deviceAppVersion),
       ipAddress: value(listed.ipAddress),
       place: { countryCode: value(place.countryCode), country: value(place.country), region: value(place.region), city: value(place.city) },
       flags: value(listed.flags),

@@ -39,8 +39,9 @@ type Outcome = { delivered: true; status: number } | { delivered: false; retry: 
 /**
  * RFC 8935 push delivery from the outbox, one worker per instance. Each stream is delivered in
  * order, one SET at a time, by one instance at a time: on Postgres each SET is sent inside a
- * transaction holding the stream's row (`FOR UPDATE SKIP LOCKED`, so another instance skips the
- * stream rather than waiting) and marked delivered in that transaction (up to SETS_PER_CLAIM
+ * transaction holding the stream's row (`FOR NO KEY UPDATE SKIP LOCKED`, so another instance skips the
+ * stream rather than waiting; not `FOR UPDATE`, which would also block the foreign-key check of every
+ * ending's outbox insert, making revocations wait on a slow receiver) and marked delivered in that transaction (up to SETS_PER_CLAIM
  * per transaction). An instance killed
  * mid-delivery loses nothing: its transaction rolls back, the lock goes with its connection,
  * and another instance sends the SET again (receivers drop repeats by jti, RFC 8935 §2). A
@@ -164,7 +165,7 @@ export class SsfPushDelivery {
       }
     }
     return this.dataSource.transaction(async (manager) => {
-      const [stream] = await this.sql<ClaimedStream>(manager, `${claimSql} FOR UPDATE SKIP LOCKED`, { id: streamId, push: PUSH });
+      const [stream] = await this.sql<ClaimedStream>(manager, `${claimSql} FOR NO KEY UPDATE SKIP LOCKED`, { id: streamId, push: PUSH });
       return stream ? work(manager, stream) : false;
     });
   }

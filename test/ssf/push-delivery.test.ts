@@ -72,6 +72,28 @@ describe('SSF push delivery (RFC 8935) through the durable outbox', () => {
     await ssfCall(a, client.accessToken, 'DELETE', `/ssf/streams?stream_id=${streamId}`);
   });
 
+  it('a receiver that never answers holds no ending back: endings commit while its push is in flight', async () => {
+    const a = cluster.instances[0]!;
+    const streamId = await newStream();
+    const [account] = await seedAccounts(a.services, { accounts: 1, sessionsPerAccount: 4 });
+    const held = receiver.hold();
+    try {
+      const [first, ...rest] = account!.others;
+      dataOf(await graphql(a.url, LogoutDocument, {}, { token: first!.token }));
+      await held; // A's worker now holds the stream's claim, waiting on the receiver
+      for (const session of rest) {
+        const started = Date.now();
+        dataOf(await graphql(a.url, LogoutDocument, {}, { token: session.token }));
+        // The push waits up to SSF_PUSH_TIMEOUT_MS (5 s); an ending queued behind the claim would take that long or fail.
+        expect(Date.now() - started).toBeLessThan(2_500);
+      }
+      expect(await sql(cluster, `SELECT 1 FROM ssf_outbox WHERE stream_id = $1 AND state = 'pending'`, [streamId])).toHaveLength(account!.others.length);
+    } finally {
+      receiver.release();
+      await ssfCall(a, client.accessToken, 'DELETE', `/ssf/streams?stream_id=${streamId}`);
+    }
+  });
+
   it('an instance killed mid-delivery loses nothing: another instance delivers every SET', async () => {
     const a = cluster.instances[0]!;
     const { config } = cluster;

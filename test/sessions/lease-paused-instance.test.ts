@@ -32,6 +32,8 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
         REDIS_PREFIX: config.redisPrefix,
         SECRET_KEY: config.secretKey!.toString('base64'),
         SESSION_CACHE_LEASE_MS: String(LEASE_MS),
+        // The SSF delivery worker's idle poll reads Postgres too; this test counts only the token checks' reads.
+        SSF_DELIVERY_INTERVAL_MS: '60000',
       },
     });
     pid = await b.request<number>('pid');

@@ -208,6 +208,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());
+    // Endings published while this instance could not hear the bus never arrive: look for them once it hears again.
+    cleanups.push(bus.onResumed(() => void sweeper.reconcile()));
 
     const schema = await buildGraphqlSchema(
       new Map<Function, object>([

@@ -11,7 +11,7 @@ import express from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { AlertsResolver } from './alerts/alerts.resolver';
 import { SignInAlerts } from './alerts/sign-in-alerts';
 import { AuditLog } from './audit/audit-log';
@@ -27,6 +27,7 @@ import { AuthService } from './auth/auth.service';
 import { EmailOwnership } from './auth/email-ownership';
 import { SignInThrottle } from './auth/sign-in-throttle';
 import { bearerToken } from './common/context';
+import { RateLimitedError } from './common/errors';
 import { createErrorFormatter } from './common/format-error';
 import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
@@ -53,6 +54,7 @@ import { connectRedis, redisTimeouts } from './realtime/redis-connections';
 import { RedisEventBus } from './realtime/redis-event-bus';
 import { SocketRegistry } from './realtime/socket-registry';
 import { closeIfUnavailable } from './realtime/unavailable';
+import { SocketLimits, socketCapsOf } from './realtime/socket-limits';
 import { buildGraphqlSchema } from './schema';
 import { logSockets, requestLog, traceOf } from './http/request-log';
 import { ErrorCode } from './common/errors';
@@ -92,6 +94,7 @@ export interface Services {
   auditLog: AuditLog;
   hub: SessionEventHub;
   sockets: SocketRegistry;
+  socketLimits: SocketLimits;
   sweeper: SessionSweeper;
   /** This instance's leased memory of live sessions (ADR 0004). */
   sessionCache: SessionCache;
@@ -225,6 +228,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     cleanups.push(() => sweeper.stop());
     const serviceApi = await startServiceApi({ config, dataSource, clock, sessions, terminator, auditLog, outbox: endingOutbox, logger });
     cleanups.push(() => serviceApi.stop());
+    // Endings published while this instance could not hear the bus never arrive: look for them once it hears again.
+    cleanups.push(bus.onResumed(() => void sweeper.reconcile()));
 
     const schema = await buildGraphqlSchema(
       new Map<Function, object>([
@@ -253,11 +258,16 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     const wsServer = new WebSocketServer({ server: httpServer, path: '/graphql', maxPayload: 64 * 1024 });
     logSockets(wsServer, logger);
 
+    // Before useServer: sockets over the per-IP cap are closed before graphql-ws reads them.
+    const socketLimits = new SocketLimits(socketCapsOf(config), sockets, clientAddress);
+    socketLimits.watch(wsServer);
     const documents = createDocumentCache(schema, limits.validate, limits.parseOptions);
     const wsHandle = useServer<Record<string, unknown>, SocketExtra>(
       {
         schema,
         onConnect: async (ctx) => {
+          // Refused by a cap, or the client already left.
+          if (ctx.extra.socket.readyState !== WebSocket.OPEN) return false;
           const token = bearerToken(ctx.connectionParams?.authorization);
           const epoch = sessions.cacheEpoch;
           const session = await sessions.authenticate(token).catch(closeIfUnavailable(ctx.extra.socket));
@@ -266,7 +276,8 @@ export async function startServer(config: Config, logger: Logger = createLogger(
             return false;
           }
           ctx.extra.token = token;
-          sockets.add(session.id, ctx.extra.socket);
+          // Over the session's cap, or closed during the check (it would never leave the registry).
+          if (!socketLimits.register(session.id, ctx.extra.socket)) return false;
           // An ending that committed between the check and the registration would have found no socket to close.
           if (!(await sessions.stillLive(session.id, epoch).catch(closeIfUnavailable(ctx.extra.socket)))) {
             ctx.extra.socket.close(CloseCode.Unauthorized, CloseReason.SessionTerminated);
@@ -275,7 +286,9 @@ export async function startServer(config: Config, logger: Logger = createLogger(
           return true;
         },
         // Parsed and validated (with the query limits) once per distinct document, not once per socket.
-        onSubscribe: (_ctx, _id, payload) => {
+        onSubscribe: (ctx, _id, payload) => {
+          // graphql-ws lists the new operation in ctx.subscriptions before calling this.
+          if (!socketLimits.admitOperation(ctx.extra.socket, Object.keys(ctx.subscriptions).length)) return [new RateLimitedError(1)];
           const document = documents(payload.query);
           if (!('kind' in document)) {
             metrics.operation('ws', 'unknown', UNKNOWN_OPERATION, ErrorCode.BAD_USER_INPUT);
@@ -359,7 +372,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
     return {
       url: `http://${host}:${port}/graphql`,
       port,
-      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, sweeper, sessionCache, dataSource, serviceApi },
+      services: { clock, sessions, terminator, auth, auditLog, hub, sockets, socketLimits, sweeper, sessionCache, dataSource, serviceApi },
       dispose,
     };
   } catch (err) {

@@ -164,6 +164,10 @@ const variables = {
   REGISTER_LIMIT_PER_IP_PER_HOUR: integer(1).default(10),
   /** Emails one address may receive per day, all kinds together (resets, alerts and notices are counted but never held back by it). */
   MAIL_CAP_PER_ADDRESS_PER_DAY: integer(1).default(30),
+  /** WebSocket caps, counted per instance (src/realtime/socket-limits.ts): open sockets per session, per client IP, and operations per socket. */
+  WS_MAX_SOCKETS_PER_SESSION: integer(1).default(20),
+  WS_MAX_SOCKETS_PER_IP: integer(1).default(200),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: integer(1).default(20),
   /** Which proxies may set X-Forwarded-For (express "trust proxy" syntax: "loopback", "10.0.0.0/8", hop count...). */
   TRUST_PROXY: trustProxy().default(false),
   /** Base URL that emails link to; nothing else is ever linked. Defaults to http://localhost:PORT. */

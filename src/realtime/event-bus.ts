@@ -10,6 +10,11 @@ export interface EventBus<Event> {
   publish(event: Event): Promise<void>;
   /** Calls `handler` for every event from any instance; returns the unsubscribe function. */
   subscribe(handler: (event: Event) => void): () => void;
+  /**
+   * Calls `handler` each time this instance listens again after losing the transport: events
+   * published meanwhile never arrived, so whoever relies on them should look at the database.
+   */
+  onResumed(handler: () => void): () => void;
   close(): Promise<void>;
 }
 
@@ -25,6 +30,11 @@ export class InProcessEventBus<Event> implements EventBus<Event> {
   subscribe(handler: (event: Event) => void): () => void {
     this.emitter.on('event', handler);
     return () => this.emitter.off('event', handler);
+  }
+
+  /** Never called: an in-process bus cannot lose anything. */
+  onResumed(_handler: () => void): () => void {
+    return () => undefined;
   }
 
   async close(): Promise<void> {

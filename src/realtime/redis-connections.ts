@@ -57,7 +57,9 @@ export async function connectRedis(url: string, logger: Logger, timeouts: RedisT
     disconnectTimeout: 200,
   };
   const commands = new Redis(url, { ...options, connectionName: 'signoff-commands' });
-  const subscriber = new Redis(url, { ...options, connectionName: 'signoff-events' });
+  // Each RedisEventBus subscribes again itself and knows when it worked; ioredis's own re-subscription
+  // would be a second, unobserved SUBSCRIBE whose failure (the link dropping again) is an unhandled rejection.
+  const subscriber = new Redis(url, { ...options, connectionName: 'signoff-events', autoResubscribe: false });
   const connections = [commands, subscriber];
   let lastError: Error | undefined;
   for (const [role, connection] of [['commands', commands], ['events', subscriber]] as const) {

@@ -2,13 +2,25 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger';
 import type { EventBus } from './event-bus';
 
+/** While the connection is up but SUBSCRIBE fails (a slow Redis), how long to wait before trying again. */
+const RESUBSCRIBE_RETRY_MS = 500;
+
 /**
  * Cross-instance bus over one Redis pub/sub channel. Every instance receives every event and
  * routes it to its own local sockets with a map lookup, so no per-session SUBSCRIBE churn.
+ *
+ * Pub/sub keeps nothing for a listener that is away: after the subscriber connection comes back,
+ * this bus subscribes again itself (ioredis's autoResubscribe sends its own SUBSCRIBE too, but
+ * nobody learns whether it worked; SUBSCRIBE twice is harmless) and, once Redis has confirmed,
+ * tells `onResumed` handlers so they can catch up on what they missed (issue 7).
  */
 export class RedisEventBus<Event> implements EventBus<Event> {
   private readonly handlers = new Set<(event: Event) => void>();
+  private readonly resumedHandlers = new Set<() => void>();
   private ready: Promise<unknown>;
+  /** The subscriber connection dropped since we last confirmed listening. */
+  private lost = false;
+  private closed = false;
 
   /** `subscriber` is a connection of its own: Redis puts a subscribing connection in a mode that allows nothing else. */
   constructor(
@@ -17,18 +29,48 @@ export class RedisEventBus<Event> implements EventBus<Event> {
     private readonly channel: string,
     private readonly logger: Logger,
   ) {
-    this.subscriber.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
-      let event: Event;
-      try {
-        event = JSON.parse(message) as Event;
-      } catch (err) {
-        this.logger.error({ err, channel }, 'dropping malformed event from Redis');
-        return;
-      }
-      for (const handler of this.handlers) handler(event);
-    });
+    this.subscriber.on('message', this.onMessage);
+    this.subscriber.on('close', this.onClose);
+    this.subscriber.on('ready', this.onReady);
     this.ready = this.subscriber.subscribe(this.channel);
+  }
+
+  private readonly onMessage = (channel: string, message: string): void => {
+    if (channel !== this.channel) return;
+    let event: Event;
+    try {
+      event = JSON.parse(message) as Event;
+    } catch (err) {
+      this.logger.error({ err, channel }, 'dropping malformed event from Redis');
+      return;
+    }
+    for (const handler of this.handlers) handler(event);
+  };
+
+  private readonly onClose = (): void => {
+    this.lost = true;
+  };
+
+  private readonly onReady = (): void => {
+    if (this.lost) void this.resubscribe();
+  };
+
+  /** Subscribes until Redis confirms, as long as the connection stays up; then reports the resumption. */
+  private async resubscribe(): Promise<void> {
+    while (!this.closed && this.subscriber.status === 'ready') {
+      try {
+        await this.subscriber.subscribe(this.channel);
+      } catch (err) {
+        this.logger.warn({ err, channel: this.channel }, 'could not subscribe again after reconnecting; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_RETRY_MS).unref());
+        continue;
+      }
+      if (!this.lost) return; // another attempt already reported it
+      this.lost = false;
+      this.logger.info({ channel: this.channel }, 'listening for events again');
+      for (const handler of this.resumedHandlers) handler();
+      return;
+    }
   }
 
   /** Resolves once this instance is listening, so nothing published after start is missed. */
@@ -45,9 +87,19 @@ export class RedisEventBus<Event> implements EventBus<Event> {
     return () => this.handlers.delete(handler);
   }
 
+  onResumed(handler: () => void): () => void {
+    this.resumedHandlers.add(handler);
+    return () => this.resumedHandlers.delete(handler);
+  }
+
   /** Stops listening; the connections belong to whoever passed them in. */
   async close(): Promise<void> {
+    this.closed = true;
     this.handlers.clear();
+    this.resumedHandlers.clear();
+    this.subscriber.off('message', this.onMessage);
+    this.subscriber.off('close', this.onClose);
+    this.subscriber.off('ready', this.onReady);
     await this.subscriber.unsubscribe(this.channel).catch(() => undefined);
   }
 }

@@ -37,6 +37,8 @@ const changedTopic = (userId: string) => `changed:${userId}`;
 export class SessionEventHub {
   private readonly local = new EventEmitter().setMaxListeners(0);
   private unsubscribe?: () => void;
+  /** Terminations being delivered on this instance, by session id. */
+  private readonly terminating = new Map<string, Promise<void>>();
 
   constructor(
     private readonly bus: EventBus<SessionBusEvent>,
@@ -99,7 +101,22 @@ export class SessionEventHub {
     this.emitChange(event.userId, SessionChangeKind.REVOKED, event.sessionIds);
   }
 
-  private async terminateLocally(event: SessionTerminatedEvent): Promise<void> {
+  /**
+   * Sends the session's subscriptions their event, then closes its sockets. An ending that is
+   * already being delivered here (the bus and a sweep's reconciliation can both report it) is
+   * joined, not started again: the event goes out once, and a second pass cannot close the
+   * sockets before the first one's messages are written.
+   */
+  private terminateLocally(event: SessionTerminatedEvent): Promise<void> {
+    const inFlight = this.terminating.get(event.sessionId);
+    if (inFlight) return inFlight;
+    const termination = this.deliverThenClose(event).finally(() => this.terminating.delete(event.sessionId));
+    this.terminating.set(event.sessionId, termination);
+    return termination;
+  }
+
+  /** Waits at most one delivery timeout, however many sockets are stalled: each session's wait runs alongside the others. */
+  private async deliverThenClose(event: SessionTerminatedEvent): Promise<void> {
     const topic = terminatedTopic(event.sessionId);
     const recipients = this.local.listenerCount(topic);
     if (recipients > 0) {

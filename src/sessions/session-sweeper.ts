@@ -22,6 +22,7 @@ export class SessionSweeper {
   private readonly sessions: Repository<SessionEntity>;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  private reconciling?: Promise<void>;
 
   constructor(
     dataSource: DataSource,
@@ -54,8 +55,20 @@ export class SessionSweeper {
   }
 
   private async sweepOnce(now: Date): Promise<void> {
-    await this.endExpired(now);
+    // Independent steps: an ending that fails (say, a database hiccup) must not keep open sockets of ended sessions open.
+    await this.endExpired(now).catch((err) => this.logger.error({ err }, 'ending expired sessions failed'));
     await this.reconcileSockets();
+  }
+
+  /**
+   * Only the reconciliation of open sockets, outside the timer: for when this instance may have
+   * missed endings, e.g. its event bus just came back after an outage.
+   */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.reconcileSockets()
+      .catch((err) => this.logger.error({ err }, 'socket reconciliation failed'))
+      .finally(() => (this.reconciling = undefined));
+    return this.reconciling;
   }
 
   private async endExpired(now: Date): Promise<void> {
@@ -77,16 +90,27 @@ export class SessionSweeper {
     }
   }
 
+  /**
+   * Every ended session found is told and closed at once, side by side: a stalled socket costs
+   * the whole pass one delivery timeout, never one per socket.
+   */
   private async reconcileSockets(): Promise<void> {
     const open = this.sockets.sessionIds();
+    const ended: SessionEntity[] = [];
     for (let i = 0; i < open.length; i += BATCH) {
-      const ended = await this.sessions.find({
-        where: { id: In(open.slice(i, i + BATCH)), revokedAt: Not(IsNull()) },
-      });
-      for (const session of ended) {
-        const actor = session.revokedBySessionId ? await this.sessions.findOneBy({ id: session.revokedBySessionId }) : null;
-        this.logger.warn({ sessionId: session.id }, 'closing sockets of a session whose end this instance missed');
-        await this.hub.dispatch({
+      ended.push(...(await this.sessions.find({ where: { id: In(open.slice(i, i + BATCH)), revokedAt: Not(IsNull()) } })));
+    }
+    if (ended.length === 0) return;
+    const actorIds = [...new Set(ended.flatMap((session) => (session.revokedBySessionId ? [session.revokedBySessionId] : [])))];
+    const actors = new Map<string, SessionEntity>();
+    for (let i = 0; i < actorIds.length; i += BATCH) {
+      for (const actor of await this.sessions.findBy({ id: In(actorIds.slice(i, i + BATCH)) })) actors.set(actor.id, actor);
+    }
+    this.logger.warn({ sessionIds: ended.map((session) => session.id) }, 'closing sockets of sessions whose end this instance missed');
+    await Promise.all(
+      ended.map((session) => {
+        const actor = session.revokedBySessionId ? actors.get(session.revokedBySessionId) : undefined;
+        return this.hub.dispatch({
           type: 'SESSIONS_ENDED',
           userId: session.userId,
           sessionIds: [session.id],
@@ -94,7 +118,7 @@ export class SessionSweeper {
           terminatedAt: (session.revokedAt ?? this.clock.now()).toISOString(),
           terminatedBy: actor ? snapshotOf(actor) : null,
         });
-      }
-    }
+      }),
+    );
   }
 }

@@ -1,0 +1,58 @@
+import WebSocket from 'ws';
+import { accountWithDevices } from '../support/accounts';
+import { DEVICES, wsUrl } from '../support/client';
+import { startCluster, type TestCluster } from '../support/server';
+
+const SOCKETS = 400;
+
+async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('clients that send connection_init and drop at once', () => {
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    cluster = await startCluster({
+      env: {
+        // Every token check reads the database, so the socket closes while its check is in flight.
+        SESSION_CACHE_MAX_ENTRIES: '0',
+        WS_MAX_SOCKETS_PER_SESSION: String(SOCKETS),
+        WS_MAX_SOCKETS_PER_IP: String(SOCKETS),
+      },
+    });
+  });
+  afterAll(() => cluster.dispose());
+
+  it(`leave nothing registered: after ${SOCKETS} such sockets of one valid session, the registry and the per-address counts are back to 0`, async () => {
+    const { url, services } = cluster.instances[0]!;
+    const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
+    const init = JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${signIns[0]!.token}` } });
+
+    const closed = Array.from(
+      { length: SOCKETS },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = new WebSocket(wsUrl(url), 'graphql-transport-ws', { localAddress: DEVICES.chromeOnWindows.ip });
+          socket.on('error', () => undefined);
+          socket.on('close', () => resolve());
+          socket.on('open', () => {
+            socket.send(init);
+            socket.terminate();
+          });
+        }),
+    );
+    await Promise.all(closed);
+
+    // Every server-side socket has closed...
+    await until(() => services.socketLimits.addressCount === 0, 'the server to see every socket close');
+    // ...and once the last token check has answered, none of them is left registered under the session.
+    await until(() => services.sockets.size === 0, 'the registry to empty').catch(() => undefined);
+    expect(services.sockets.size).toBe(0);
+    expect(services.sockets.countFor(signIns[0]!.session.id)).toBe(0);
+  }, 60_000);
+});

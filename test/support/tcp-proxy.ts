@@ -3,7 +3,7 @@ import { createServer, connect, type AddressInfo, type Server, type Socket } fro
 /**
  * A TCP proxy in front of a real server (Redis, Postgres) that a test can cut and restore, so one
  * instance loses its store while the shared server keeps running for everyone else.
- * - `cut()`: drops every connection and refuses new ones (connections are accepted, then reset),
+ * - `cut()`: drops every connection and refuses new ones (connections are accepted, then closed),
  *   like a store that went away;
  * - `stall()`: keeps connections open but forwards nothing, like a network that blackholes;
  * - `restore()`: forwards again (stalled connections resume, new ones are piped);
@@ -38,7 +38,7 @@ export class TcpProxy {
   private accept(client: Socket, target: { host: string; port: number }): void {
     client.on('error', () => undefined);
     if (this.mode === 'cut') {
-      client.resetAndDestroy();
+      client.destroy();
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -65,11 +65,14 @@ export class TcpProxy {
     upstream.pause();
   }
 
-  /** Resets every open connection and refuses new ones until `restore()`. */
+  /**
+   * Closes every open connection and refuses new ones until `restore()`. `destroy`, not
+   * `resetAndDestroy`: on Node 20 a reset socket left the test process spinning at exit.
+   */
   cut(): void {
     this.mode = 'cut';
     for (const [client, upstream] of this.pairs) {
-      client.resetAndDestroy();
+      client.destroy();
       upstream.destroy();
     }
     this.pairs.clear();

@@ -36,7 +36,9 @@ describe('a wrong password for a known address and any password for an unknown o
     const firstUnknown = await timedLogin(suite.url, uniqueEmail(), device);
     const knownTimes: number[] = [];
     for (let i = 0; i < 5; i++) knownTimes.push(await timedLogin(suite.url, known, device));
-    expect(firstUnknown).toBeLessThan(median(knownTimes) * 1.5);
+    // Without the decoy made at start, the first unknown address would pay a hash and a verification,
+    // twice a known one's cost; 1.8x leaves room for the unknown path's first (cold) run, one sample.
+    expect(firstUnknown).toBeLessThan(median(knownTimes) * 1.8);
   });
 
   it(`over ${TRIES} tries each, the median times are within 30 %`, async () => {

@@ -6,6 +6,7 @@ import { sql, startCluster, TEST_DATABASE_URL, TEST_REDIS_URL, type TestCluster 
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';
+import { until } from '../support/deferred';
 
 const target = (url: string, defaultPort: number) => ({ host: new URL(url).hostname, port: Number(new URL(url).port || defaultPort) });
 
@@ -28,15 +29,6 @@ async function timed<T>(work: Promise<T>): Promise<{ result: T; ms: number }> {
 async function probe(url: string, path: '/healthz' | '/readyz'): Promise<{ status: number; body: Record<string, unknown> }> {
   const response = await fetch(new URL(path, url));
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Polls `check` (every 50 ms) until it holds; fails after `ms`. */
-async function eventually(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 // Instance A reaches the stores directly; instance B reaches Postgres and Redis through proxies the
@@ -111,7 +103,7 @@ describe('an instance whose database or Redis accepts connections and never answ
     const open = await LiveConnection.open(b.url, token, DEVICES.firefoxOnMac);
     // Without the database, B cannot renew its lease (its renewal reads the endings log first).
     postgres.stall();
-    await eventually(() => !b.services.sessionCache.trusted(), 5000, "B's cache lease running out");
+    await until(() => !b.services.sessionCache.trusted(), "B's cache lease running out", 5000, 50);
     // Redis silent too: B cannot hear an ending either, so nothing but the database could vouch for the token.
     redis.stall();
 
@@ -150,7 +142,7 @@ describe('an instance whose database or Redis accepts connections and never answ
       for (let i = 0; i < 20; i++) if (errorCodes(await listSessions(token)).length > 0) return false;
       return true;
     };
-    await eventually(twentyInARow, 30_000, 'twenty requests in a row answering');
+    await until(twentyInARow, 'twenty requests in a row answering', 30_000, 50);
     expect((await probe(b.url, '/readyz')).status).toBe(200);
   }, 60_000);
 
@@ -177,6 +169,6 @@ describe('an instance whose database or Redis accepts connections and never answ
     dataOf(await listSessions(token));
 
     redis.restore();
-    await eventually(async () => (await probe(b.url, '/readyz')).status === 200, 10_000, 'B becoming ready again');
+    await until(async () => (await probe(b.url, '/readyz')).status === 200, 'B becoming ready again', 10_000, 50);
   });
 });

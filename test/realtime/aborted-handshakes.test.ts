@@ -2,16 +2,9 @@ import WebSocket from 'ws';
 import { accountWithDevices } from '../support/accounts';
 import { DEVICES, wsUrl } from '../support/client';
 import { startCluster, type TestCluster } from '../support/server';
+import { until } from '../support/deferred';
 
 const SOCKETS = 400;
-
-async function until(condition: () => boolean, what: string, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('clients that send connection_init and drop at once', () => {
   let cluster: TestCluster;
@@ -49,9 +42,9 @@ describe('clients that send connection_init and drop at once', () => {
     await Promise.all(closed);
 
     // Every server-side socket has closed...
-    await until(() => services.socketLimits.addressCount === 0, 'the server to see every socket close');
+    await until(() => services.socketLimits.addressCount === 0, 'the server to see every socket close', 20_000);
     // ...and once the last token check has answered, none of them is left registered under the session.
-    await until(() => services.sockets.size === 0, 'the registry to empty').catch(() => undefined);
+    await until(() => services.sockets.size === 0, 'the registry to empty', 20_000).catch(() => undefined);
     expect(services.sockets.size).toBe(0);
     expect(services.sockets.countFor(signIns[0]!.session.id)).toBe(0);
   }, 60_000);

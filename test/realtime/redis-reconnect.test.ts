@@ -7,17 +7,10 @@ import { startCluster, TEST_REDIS_URL, waitForSubscribers, type TestCluster } fr
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';
+import { until } from '../support/deferred';
 
 const redisTarget = { host: new URL(TEST_REDIS_URL).hostname, port: Number(new URL(TEST_REDIS_URL).port || 6379) };
 const SWEEP_SECONDS = 2;
-
-async function until(condition: () => Promise<boolean> | boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 // Instance A reaches Redis directly; B and C through proxies the tests cut, as if they lost Redis.
 // B sweeps every 2 s; C sweeps once an hour, so only its own reconnection can tell it anything.

@@ -3,20 +3,12 @@ import WebSocket from 'ws';
 import { LoginDocument, OnSessionsChangedDocument, OnSessionTerminatedDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection, wsUrl, type CloseInfo, type TestDevice } from '../support/client';
-import { deferred, within } from '../support/deferred';
+import { deferred, within, until } from '../support/deferred';
 import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
 
 const PER_SESSION = 20; // the default
 const PER_ADDRESS = 30; // stands in for the default 200, to keep the suite light
 const PER_SOCKET = 20; // the default
-
-async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('WebSocket caps', () => {
   let cluster: TestCluster;
@@ -30,7 +22,7 @@ describe('WebSocket caps', () => {
   afterEach(async () => {
     await closeConnections(cluster, open.splice(0));
     const { sockets, socketLimits } = cluster.instances[0]!.services;
-    await until(() => sockets.size === 0 && socketLimits.addressCount === 0, 'every socket to be released');
+    await until(() => sockets.size === 0 && socketLimits.addressCount === 0, 'every socket to be released', 5000);
   });
   afterAll(() => cluster.dispose());
 
@@ -63,7 +55,7 @@ describe('WebSocket caps', () => {
     expect(await attempt(owner, DEVICES.chromeOnWindows)).toBe('connected');
 
     await sockets[0]!.dispose();
-    await until(() => cluster.instances[0]!.services.sockets.countFor(stolen.session.id) === PER_SESSION - 1, 'the slot to be freed');
+    await until(() => cluster.instances[0]!.services.sockets.countFor(stolen.session.id) === PER_SESSION - 1, 'the slot to be freed', 5000);
     expect(await attempt(stolen.token, stolen.device)).toBe('connected');
   });
 
@@ -85,7 +77,7 @@ describe('WebSocket caps', () => {
       expect(await attempt(second, DEVICES.safariOnIphone)).toBe('connected');
 
       await held[0]!.dispose();
-      await until(() => cluster.instances[0]!.services.socketLimits.addressCount === PER_ADDRESS, 'the slot to be freed');
+      await until(() => cluster.instances[0]!.services.socketLimits.addressCount === PER_ADDRESS, 'the slot to be freed', 5000);
       expect(await attempt(second, device)).toBe('connected');
     } finally {
       idle.terminate();
@@ -134,7 +126,7 @@ describe('WebSocket caps', () => {
 
     // One stops, another starts: still within the cap.
     stops[0]!();
-    await until(() => cluster.instances[0]!.services.hub.subscriptionCount() === PER_SOCKET - 1, 'the subscription to stop');
+    await until(() => cluster.instances[0]!.services.hub.subscriptionCount() === PER_SOCKET - 1, 'the subscription to stop', 5000);
     connection.client.subscribe({ query: print(OnSessionTerminatedDocument) }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     await waitForSubscribers(cluster, PER_SOCKET);
 

@@ -4,17 +4,10 @@ import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
 import { RawSocket } from '../support/raw-socket';
 import { sql, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { until } from '../support/deferred';
 
 /** SessionEventHub's default: how long one socket may take to flush sessionTerminated before it is closed anyway. */
 const DELIVERY_TIMEOUT_MS = 2000;
-
-async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('a client that stops reading its socket', () => {
   let cluster: TestCluster;

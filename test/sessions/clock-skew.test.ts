@@ -4,7 +4,7 @@ import { waitUntil } from '../../bench/lib/wait';
 import { LoginDocument, MeDocument, OnSessionTerminatedDocument, RevokeSessionDocument, SessionsDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
-import { closeConnections, clusterPerSuite } from '../support/server';
+import { closeConnections, clusterPerSuite, sameStoresEnv } from '../support/server';
 
 const HOUR_MS = 3600_000;
 
@@ -20,14 +20,7 @@ describe('an instance whose clock runs 2 h fast', () => {
       nodeOptions: ['-r', join(__dirname, '..', 'support', 'skewed-clock.js')],
       env: {
         CLOCK_SKEW_SECONDS: String(2 * 3600),
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: config.databaseUrl!,
-        DATABASE_SCHEMA: config.databaseSchema!,
-        REDIS_URL: config.redisUrl!,
-        REDIS_PREFIX: config.redisPrefix,
-        SECRET_KEY: config.secretKey!.toString('base64'),
+        ...sameStoresEnv(config),
         SESSION_TTL_SECONDS: '3600',
         EXPIRY_SWEEP_SECONDS: '3600',
         OUTBOX_DIR: config.outboxDir,

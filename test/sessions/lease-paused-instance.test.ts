@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChildServer } from '../../bench/lib/child-server';
 import { seedAccounts } from '../../bench/lib/seed';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite, sameStoresEnv } from '../support/server';
 import { TcpLink } from '../support/tcp-link';
 import { TokenChecks } from '../support/token-checks';
 
@@ -23,14 +23,8 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
     redisLink = await TcpLink.open(Number(new URL(config.redisUrl!).port || 6379));
     b = await ChildServer.start(join(__dirname, '..', 'support', 'child-instance.ts'), {
       env: {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: config.databaseUrl!,
-        DATABASE_SCHEMA: config.databaseSchema!,
+        ...sameStoresEnv(config),
         REDIS_URL: `redis://127.0.0.1:${redisLink.port}`,
-        REDIS_PREFIX: config.redisPrefix,
-        SECRET_KEY: config.secretKey!.toString('base64'),
         SESSION_CACHE_LEASE_MS: String(LEASE_MS),
         // The SSF delivery worker's idle poll reads Postgres too; this test counts only the token checks' reads.
         SSF_DELIVERY_INTERVAL_MS: '60000',

@@ -3,7 +3,7 @@ import { ChildServer } from '../../bench/lib/child-server';
 import { seedAccounts } from '../../bench/lib/seed';
 import { LogoutDocument } from '../generated/graphql';
 import { dataOf, graphql } from '../support/client';
-import { sql, startCluster, type TestCluster } from '../support/server';
+import { sameStoresEnv, sql, startCluster, type TestCluster } from '../support/server';
 import { originOf, serviceClient, ssfCall, TestReceiver, type TestServiceClient } from '../support/ssf';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
 
@@ -99,14 +99,7 @@ describe('SSF push delivery (RFC 8935) through the durable outbox', () => {
     const { config } = cluster;
     const b = await ChildServer.start(join(__dirname, '..', 'support', 'child-instance.ts'), {
       env: {
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        DATABASE_URL: config.databaseUrl!,
-        DATABASE_SCHEMA: config.databaseSchema!,
-        REDIS_URL: config.redisUrl!,
-        REDIS_PREFIX: config.redisPrefix,
-        SECRET_KEY: config.secretKey!.toString('base64'),
+        ...sameStoresEnv(config),
         SSF_ALLOW_PRIVATE_RECEIVERS: 'true',
         SSF_DELIVERY_INTERVAL_MS: '100',
       },

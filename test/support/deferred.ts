@@ -29,3 +29,15 @@ export async function within<T>(promise: Promise<T>, ms: number, what: string): 
     clearTimeout(timer);
   }
 }
+
+/**
+ * Polls `condition` (every `everyMs`) until it holds; fails naming `what` after `ms`. For state that no
+ * event announces (counts in a registry, Redis's subscriber count); where an event exists, await it.
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string, ms = 10_000, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}

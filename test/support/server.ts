@@ -147,3 +147,20 @@ export function clusterPerSuite(options: Parameters<typeof startCluster>[0] = {}
     },
   };
 }
+
+/**
+ * The environment of another instance of `config`'s cluster in a process of its own (a child server
+ * a test can pause, kill or skew): the same database schema, Redis prefix and SECRET_KEY, any port.
+ */
+export function sameStoresEnv(config: Config): Record<string, string> {
+  return {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: config.databaseUrl!,
+    DATABASE_SCHEMA: config.databaseSchema!,
+    REDIS_URL: config.redisUrl!,
+    REDIS_PREFIX: config.redisPrefix,
+    SECRET_KEY: config.secretKey!.toString('base64'),
+  };
+}

@@ -1,15 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { SessionEventHub } from '../src/sessions/session-event-hub';
 import { RevokeSessionDocument } from '../test/generated/graphql';
-import { loopbackAddresses, startBenchCluster, waitForSubscriptions, wsUrlOf } from './lib/cluster';
+import { startBenchCluster } from './lib/cluster';
 import { runFromCommandLine } from './lib/cli';
-import { mapWithConcurrency } from './lib/concurrency';
 import { dataOf, keepAliveAgent, timedGraphql } from './lib/http';
 import { startBareApollo, NOOP_MUTATION } from './lib/bare-apollo';
 import { DurableCommit } from './lib/durable-commit';
 import { RedisRoundTrip } from './lib/redis-round-trip';
 import { comparedWith, goal, rowOf, type Benchmark, type BenchmarkResult, type ResultRow, type RunOptions } from './lib/report';
-import { seedAccounts } from './lib/seed';
+import { subscribedRevocationTargets } from './lib/revocation-targets';
 import { round } from './lib/stats';
 import { TerminationSubscriber } from './lib/subscriber';
 import { within } from './lib/wait';
@@ -50,20 +49,8 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
   const bare = await startBareApollo();
   const subscribers: TerminationSubscriber[] = [];
   try {
-    log(`seeding ${total} sessions to revoke`);
-    const accounts = await seedAccounts(a.services, { accounts: Math.ceil(total / SESSIONS_PER_ACCOUNT), sessionsPerAccount: SESSIONS_PER_ACCOUNT });
-    const targets = accounts.flatMap((account) => account.others.map((victim) => ({ owner: account.owner, victim }))).slice(0, total);
-
-    log(`subscribing ${total} clients to sessionTerminated on instance B`);
-    const addresses = loopbackAddresses(4);
-    subscribers.push(
-      ...(await mapWithConcurrency(targets, 20, async ({ victim }, i) => {
-        const subscriber = await TerminationSubscriber.connect(wsUrlOf(b), victim.token, { localAddress: addresses[i % addresses.length] });
-        subscriber.subscribe();
-        return subscriber;
-      })),
-    );
-    await waitForSubscriptions([b], total, 30_000);
+    log(`seeding ${total} sessions to revoke, each with a sessionTerminated subscriber on instance B`);
+    const targets = await subscribedRevocationTargets(a, b, { total, sessionsPerAccount: SESSIONS_PER_ACCOUNT, subscribers });
 
     const publishedAt = stampPublishes(a.services.hub);
     log(`revoking ${total} sessions one by one on instance A (${warmup} warm-up)`);

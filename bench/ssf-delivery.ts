@@ -4,11 +4,11 @@ import { ServiceScope } from '../src/service-clients/service-client.entity';
 import { RevokeSessionDocument } from '../test/generated/graphql';
 import { startCluster } from '../test/support/server';
 import { originOf, serviceClient, ssfCall, TestReceiver, type ReceivedSet } from '../test/support/ssf';
-import { loopbackAddresses, waitForSubscriptions, wsUrlOf } from './lib/cluster';
 import { runFromCommandLine } from './lib/cli';
 import { mapWithConcurrency } from './lib/concurrency';
 import { dataOf, keepAliveAgent, timedGraphql } from './lib/http';
 import { comparedWith, goal, rowOf, singleValueRow, type Benchmark, type BenchmarkResult, type RunOptions } from './lib/report';
+import { subscribedRevocationTargets } from './lib/revocation-targets';
 import { seedAccounts } from './lib/seed';
 import { TerminationSubscriber } from './lib/subscriber';
 import { within } from './lib/wait';
@@ -60,17 +60,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     for (const target of costTargets.slice(costSamples)) withStream.push(await endOne(target));
 
     log(`seeding ${total} sessions to revoke, each with a subscriber on B`);
-    const accounts = await seedAccounts(a.services, { accounts: Math.ceil(total / SESSIONS_PER_ACCOUNT), sessionsPerAccount: SESSIONS_PER_ACCOUNT });
-    const targets = accounts.flatMap((account) => account.others.map((victim) => ({ owner: account.owner, victim }))).slice(0, total);
-    const addresses = loopbackAddresses(4);
-    subscribers.push(
-      ...(await mapWithConcurrency(targets, 20, async ({ victim }, i) => {
-        const subscriber = await TerminationSubscriber.connect(wsUrlOf(b), victim.token, { localAddress: addresses[i % addresses.length] });
-        subscriber.subscribe();
-        return subscriber;
-      })),
-    );
-    await waitForSubscriptions([b], total, 30_000);
+    const targets = await subscribedRevocationTargets(a, b, { total, sessionsPerAccount: SESSIONS_PER_ACCOUNT, subscribers });
 
     log(`revoking ${total} sessions one by one on A (${warmup} warm-up)`);
     const setAfterReturn: number[] = [];

@@ -3,10 +3,11 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { generate } from 'otplib';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { LoginDocument, LogoutDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
+import { launchChromium } from '../support/browser';
 import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
 
 /**
@@ -24,7 +25,6 @@ declare const localStorage: { length: number };
 declare const MutationObserver: any;
 
 const ROOT = join(__dirname, '..', '..');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const GB_IP = '81.2.69.142';
 const US_IP = '8.8.8.8';
 
@@ -90,20 +90,7 @@ describe('the devices page in a browser', () => {
     // a proxy on loopback lets each browser context come from its own public address.
     cluster = await startCluster({ env: { STEP_UP_WINDOW_SECONDS: '0', TRUST_PROXY: 'loopback' } });
     base = cluster.instances[0]!.url.replace(/\/graphql$/, '');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      // playwright-core gives each launch a fresh temporary --user-data-dir of its own.
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   // Each test's browsers go, and their subscriptions with them, so the next test's waitForSubscribers counts only its own.

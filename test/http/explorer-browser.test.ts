@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
+import { CHROMIUM, launchChromium } from '../support/browser';
 import { clusterPerSuite, waitForSubscribers } from '../support/server';
 
 /**
  * GraphiQL in a real browser (Debian's chromium, driven by playwright-core, no browser download).
  * Kept in its own file: .ci/run installs chromium; without it this suite is skipped, loudly.
  */
-const CHROMIUM = '/usr/bin/chromium';
 const describeInBrowser = existsSync(CHROMIUM) ? describe : describe.skip;
 if (!existsSync(CHROMIUM)) console.warn(`${CHROMIUM} is missing: the GraphiQL browser test is skipped`);
 
@@ -27,7 +27,7 @@ describeInBrowser('GraphiQL in Chromium: a revoked session sees sessionTerminate
   let browser: Browser;
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    browser = await launchChromium();
   });
   afterAll(async () => browser?.close());
 

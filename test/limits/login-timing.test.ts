@@ -4,7 +4,8 @@ import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
 import { clusterPerSuite } from '../support/server';
 
-const TRIES = 10;
+// 20, not 10: a known address also commits its LOGIN_FAILED audit event (about 10 % slower here), so the medians need room from noise.
+const TRIES = 20;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -26,6 +26,8 @@ export function serverEnvironment(stores: BenchStores): Record<string, string> {
     LOG_LEVEL: 'silent',
     // Seeding registers every account from loopback.
     REGISTER_LIMIT_PER_IP_PER_HOUR: '1000000',
+    // Every client socket comes from a handful of loopback addresses; the per-address cap (200) would refuse the rest.
+    WS_MAX_SOCKETS_PER_IP: '1000000',
     DATABASE_URL: stores.databaseUrl,
     DATABASE_SCHEMA: stores.schema,
     REDIS_URL: stores.redisUrl,

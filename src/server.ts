@@ -26,9 +26,9 @@ import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
 import { EmailOwnership } from './auth/email-ownership';
 import { SignInThrottle } from './auth/sign-in-throttle';
-import { bearerToken } from './common/context';
+import { bearerToken } from './api/context';
 import { RateLimitedError } from './common/errors';
-import { createErrorFormatter } from './common/format-error';
+import { createErrorFormatter } from './api/format-error';
 import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
 import { secretBoxFor } from './common/secret-box';
@@ -67,7 +67,8 @@ import { SessionCache } from './sessions/session-cache';
 import { SessionEventHub } from './sessions/session-event-hub';
 import type { SessionBusEvent } from './sessions/session-events';
 import { SessionResolver, type SubscriptionContext } from './sessions/session.resolver';
-import { SessionService, type ClientInfo } from './sessions/session.service';
+import type { ClientInfo } from './devices/client-info';
+import { SessionService } from './sessions/session.service';
 import { SessionSweeper } from './sessions/session-sweeper';
 import { SessionTerminator } from './sessions/session-terminator';
 import { AdminResolver } from './admin/admin.resolver';
@@ -218,11 +219,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       sessions,
       twoFactor,
       auditLog,
-      alerts,
       ownership,
       signInThrottle,
       limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 }),
     );
+    auth.onSignedIn((user, session) => alerts.afterSignIn(user, session));
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());

@@ -1,13 +1,14 @@
 import { In, type DataSource, type Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log';
-import { normalizeEmail } from '../auth/email-address';
+import { normalizeEmail } from '../common/email-address';
 import { UserEntity } from '../auth/user.entity';
 import { NotFoundError } from '../common/errors';
 import type { SessionFacts } from '../sessions/session-events';
 import { TerminationReason } from '../sessions/session.entity';
 import type { SessionTerminator } from '../sessions/session-terminator';
-import { isSessionId, type ClientInfo, type SessionService } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
+import { isSessionId, type SessionService } from '../sessions/session.service';
 import { SessionEntity as Sessions } from '../sessions/session.entity';
 
 /** Users are looked up by id only in this UUID form. */

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../common/context';
+import type { RequestContext } from '../api/context';
 import { UnauthenticatedError } from '../common/errors';
 import { RevokeResult, Session, toSession } from '../sessions/session.types';
 import { toRevokeResult } from '../sessions/session.resolver';

@@ -1,10 +1,11 @@
 import type { DataSource } from 'typeorm';
 import type { AuditLog } from '../audit/audit-log';
-import type { RequestContext } from '../common/context';
+import type { RequestContext } from '../api/context';
 import { ServiceScope } from '../service-clients/service-client.entity';
 import { isServiceToken, type ServiceClients } from '../service-clients/service-clients';
 import type { SessionTerminator } from '../sessions/session-terminator';
-import type { ClientInfo, SessionService } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionService } from '../sessions/session.service';
 import { AdminActions } from './admin-actions';
 
 /**

@@ -10,7 +10,8 @@ import type { OneTimeTokens } from '../auth/one-time-tokens';
 import type { PasswordService } from '../auth/password/password.service';
 import type { UserEntity } from '../auth/user.entity';
 import { TerminationReason, type SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo, SessionService } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionService } from '../sessions/session.service';
 import type { SessionTerminator } from '../sessions/session-terminator';
 
 /** A report link hands over a password reset, so it lives a day, not as long as the mail sits in an inbox. */

@@ -4,16 +4,22 @@ import { BadUserInputError } from '../common/errors';
 import type { DatabaseClock } from '../db/clock';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
-import type { SessionFacts } from '../sessions/session-events';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
 import { AuditEventEntity, AuditEventType } from './audit-event.entity';
+
+/** The session that acted, as the audit log names it (any session-like value fits). */
+export interface AuditActor {
+  id: string;
+  deviceLabel: string;
+  ipAddress: string;
+}
 
 /** Where an event came from: the request that caused it, and the session that made it, if any. */
 export interface AuditOrigin {
   /** The device that sent the request; null for the server's own work (expiry). */
   client: ClientInfo | null;
   /** The session that acted; null for failed sign-ins, resets and emailed links. */
-  actor: Pick<SessionFacts, 'id' | 'deviceLabel' | 'ipAddress'> | null;
+  actor: AuditActor | null;
   /** The service client that acted (admin actions), named in place of a device. */
   serviceClientId?: string | null;
 }

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../common/context';
+import { requireViewer, type RequestContext } from '../api/context';
 import type { AuditLog } from './audit-log';
 import { AuditEventConnection, toConnection } from './audit.types';
 

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../common/context';
+import { requireViewer, type RequestContext } from '../api/context';
 import { UnauthenticatedError } from '../common/errors';
 import { toSession } from '../sessions/session.types';
 import type { AuthService, SignedIn } from './auth.service';

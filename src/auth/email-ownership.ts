@@ -9,7 +9,7 @@ import { describeIpPlace } from '../devices/location';
 import { MailKind, type CappedMailer } from '../mail/capped-mailer';
 import { emailVerification, publicLink, registrationAttempt } from '../mail/templates';
 import { TerminationReason } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
 import type { SessionTerminator } from '../sessions/session-terminator';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
 import type { OneTimeTokens } from './one-time-tokens';

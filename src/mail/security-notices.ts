@@ -1,7 +1,7 @@
 import type { Logger } from '../common/logger';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
 import { MailKind, type CappedMailer } from './capped-mailer';
 import { securityChange, type SecurityChange } from './templates';
 

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { bearerToken } from '../common/context';
+import { bearerToken } from '../api/context';
 import type { ServiceScope } from './service-client.entity';
 import { isServiceToken, type ServiceClients, type ServicePrincipal } from './service-clients';
 

@@ -9,7 +9,8 @@ import type { CacheCoherence } from './cache-coherence';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub';
-import { isSessionId, type ClientInfo } from './session.service';
+import type { ClientInfo } from '../devices/client-info';
+import { isSessionId } from './session.service';
 import type { EndingFacts, EndingOutbox } from '../ssf/ssf-outbox';
 
 /** SQLite stores datetimes as UTC text without a zone. */

@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ConfirmationInput } from '../auth/step-up/confirmation.input';
 import type { StepUp } from '../auth/step-up/step-up';
-import { requireViewer, type RequestContext } from '../common/context';
+import { requireViewer, type RequestContext } from '../api/context';
 import { NotFoundError } from '../common/errors';
 import { TerminationReason } from './session.entity';
 import type { SessionEventHub } from './session-event-hub';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../../common/context';
+import { requireViewer, type RequestContext } from '../../api/context';
 import { UnauthenticatedError } from '../../common/errors';
 import type { AuthService } from '../auth.service';
 import { ConfirmationInput } from '../step-up/confirmation.input';

@@ -1,4 +1,4 @@
-import { BadUserInputError } from '../common/errors';
+import { BadUserInputError } from './errors';
 
 // Format, bidirectional and other invisible characters (zero-width space and joiners, BOM, word
 // joiner, soft hyphen, bidi overrides, variation selectors, tag characters) and any space left inside.

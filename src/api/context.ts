@@ -1,7 +1,7 @@
 import type { SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
 import type { AdminActions } from '../admin/admin-actions';
-import { UnauthenticatedError } from './errors';
+import { UnauthenticatedError } from '../common/errors';
 
 /** What every resolver knows about the request, built the same way for HTTP and WebSocket. */
 export interface RequestContext {

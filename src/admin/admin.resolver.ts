@@ -1,24 +1,10 @@
-import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../api/context';
 import { UnauthenticatedError } from '../common/errors';
-import { RevokeResult, Session, toSession } from '../sessions/session.types';
+import { RevokeResult, Session, toSession } from '../sessions/session.type';
 import { toRevokeResult } from '../sessions/session.resolver';
-import type { AdminActions } from './admin-actions';
-
-@ObjectType({ description: 'An account as support staff see it (admin service clients only).' })
-export class AdminUser {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  email: string;
-
-  @Field()
-  emailVerified: boolean;
-
-  @Field()
-  createdAt: Date;
-}
+import type { AdminActions } from './admin-actions.service';
+import { AdminUser } from './admin-user.type';
 
 /** The admin surface: only for a service client's access token holding the `admin` scope. */
 function requireAdmin(context: RequestContext): AdminActions {

@@ -1,6 +1,6 @@
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
-import type { AdminActions } from '../admin/admin-actions';
+import type { AdminActions } from '../admin/admin-actions.service';
 import { UnauthenticatedError } from '../common/errors';
 
 /** What every resolver knows about the request, built the same way for HTTP and WebSocket. */

@@ -1,10 +1,11 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../api/context';
 import { UnauthenticatedError } from '../common/errors';
-import { toSession } from '../sessions/session.types';
+import { toSession } from '../sessions/session.type';
 import type { AuthService, SignedIn } from './auth.service';
-import type { EmailOwnership } from './email-ownership';
-import { AuthPayload, LoginInput, RegisterInput, User } from './auth.types';
+import type { EmailOwnership } from './email-ownership.service';
+import { LoginInput, RegisterInput } from './auth.input';
+import { AuthPayload, User } from './auth.type';
 import type { UserEntity } from './user.entity';
 
 export function toUser(user: UserEntity): User {

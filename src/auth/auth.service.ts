@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log.service';
 import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
 import type { SessionService } from '../sessions/session.service';
 import { normalizeEmail } from '../common/email-address';
-import { assertAcceptablePassword } from './password-policy';
-import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
-import type { EmailOwnership } from './email-ownership';
-import { throttleKey, type SignInThrottle } from './sign-in-throttle';
+import { assertAcceptablePassword } from './password/password-policy';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from './password/password-hashing';
+import type { EmailOwnership } from './email-ownership.service';
+import { throttleKey, type SignInThrottle } from './sign-in-throttle.service';
 import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
 

@@ -1,13 +1,13 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ConfirmationInput } from '../auth/step-up/confirmation.input';
-import type { StepUp } from '../auth/step-up/step-up';
+import type { StepUp } from '../auth/step-up/step-up.service';
 import { requireViewer, type RequestContext } from '../api/context';
 import { NotFoundError } from '../common/errors';
 import { TerminationReason } from './session.entity';
-import type { SessionEventHub } from './session-event-hub';
+import type { SessionEventHub } from './session-event-hub.service';
 import { isSessionId, type SessionService } from './session.service';
-import type { SessionTerminator } from './session-terminator';
-import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+import type { SessionTerminator } from './session-terminator.service';
+import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.type';
 
 export function toRevokeResult(sessionIds: string[]): RevokeResult {
   return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });

@@ -10,9 +10,9 @@ import { describeDevice, tidy, type DeclaredDevice } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
-import type { SessionCache } from './session-cache';
+import type { SessionCache } from './session-cache.service';
 import { idleBefore } from './session-lifetime';
-import type { SessionEventHub } from './session-event-hub';
+import type { SessionEventHub } from './session-event-hub.service';
 import type { SessionFacts } from './session-events';
 
 const TOKEN_PREFIX = 'so';

@@ -1,19 +1,11 @@
-import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../../api/context';
 import { UnauthenticatedError } from '../../common/errors';
 import type { AuthService } from '../auth.service';
 import { ConfirmationInput } from '../step-up/confirmation.input';
-import type { StepUp } from '../step-up/step-up';
+import type { StepUp } from '../step-up/step-up.service';
 import type { TwoFactor } from './two-factor.service';
-
-@ObjectType()
-export class TotpSetup {
-  @Field({ description: 'Base32; for apps that cannot scan the otpauth URL.' })
-  secret: string;
-
-  @Field({ description: 'otpauth://totp/... for a QR code.' })
-  otpauthUrl: string;
-}
+import { TotpSetup } from './totp-setup.type';
 
 @Resolver()
 export class TwoFactorResolver {

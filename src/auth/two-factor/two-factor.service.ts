@@ -1,11 +1,11 @@
 import { IsNull, Not, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
-import type { AuditLog, AuditOrigin } from '../../audit/audit-log';
+import type { AuditLog, AuditOrigin } from '../../audit/audit-log.service';
 import { BadUserInputError, InvalidConfirmationError } from '../../common/errors';
 import { SecretBox, SecretBoxError } from '../../common/secret-box';
-import type { SecurityNotices } from '../../mail/security-notices';
+import type { SecurityNotices } from '../../mail/security-notices.service';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
-import type { OneTimeTokens } from '../one-time-tokens';
+import type { OneTimeTokens } from '../one-time-tokens.service';
 import { UserEntity } from '../user.entity';
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import { newTotpSecret, TOTP_ISSUER, totpUri, verifyTotp } from './totp';

@@ -5,7 +5,7 @@ import { CloseCode, CloseReason } from '../realtime/close-codes';
 import { listenerStream } from '../realtime/listener-stream';
 import type { SocketRegistry } from '../realtime/socket-registry';
 import { factsFromSnapshot, type SessionBusEvent } from './session-events';
-import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.type';
 
 /** Counts down the subscribers a termination event was handed to, until each has sent it. */
 class Delivery {

@@ -6,13 +6,13 @@ import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
-import { MailKind, type CappedMailer } from '../mail/capped-mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer.service';
 import { emailVerification, publicLink, registrationAttempt } from '../mail/templates';
 import { TerminationReason } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
-import type { OneTimeTokens } from './one-time-tokens';
+import type { OneTimeTokens } from './one-time-tokens.service';
 import { UserEntity } from './user.entity';
 
 export const VERIFICATION_LINK_TTL_HOURS = 24;

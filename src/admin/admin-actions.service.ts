@@ -1,12 +1,12 @@
 import { In, type DataSource, type Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log.service';
 import { normalizeEmail } from '../common/email-address';
 import { UserEntity } from '../auth/user.entity';
 import { NotFoundError } from '../common/errors';
 import type { SessionFacts } from '../sessions/session-events';
 import { TerminationReason } from '../sessions/session.entity';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
 import type { ClientInfo } from '../devices/client-info';
 import { isSessionId, type SessionService } from '../sessions/session.service';
 import { SessionEntity as Sessions } from '../sessions/session.entity';

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Location, toLocation } from '../sessions/session.types';
+import { Location, toLocation } from '../devices/location.type';
 import { AuditEventType, type AuditEventEntity } from './audit-event.entity';
-import { encodeCursor } from './audit-log';
+import { encodeCursor } from './audit-log.service';
 
 registerEnumType(AuditEventType, {
   name: 'AuditEventType',

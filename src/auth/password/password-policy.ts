@@ -1,7 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
-import { BadUserInputError } from '../common/errors';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './auth.types';
+import { BadUserInputError } from '../../common/errors';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth.input';
 
 /**
  * zxcvbn's score runs 0 (guessable in under 10^3 tries) to 4 (over 10^10). 3 is "safely

@@ -3,16 +3,16 @@ import { BadUserInputError } from '../common/errors';
 import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { describeLocation } from '../devices/location';
-import { MailKind, type CappedMailer } from '../mail/capped-mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer.service';
 import { newSignInAlert, publicLink } from '../mail/templates';
 import { OneTimeTokenPurpose } from '../auth/one-time-token.entity';
-import type { OneTimeTokens } from '../auth/one-time-tokens';
+import type { OneTimeTokens } from '../auth/one-time-tokens.service';
 import type { PasswordService } from '../auth/password/password.service';
 import type { UserEntity } from '../auth/user.entity';
 import { TerminationReason, type SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
 import type { SessionService } from '../sessions/session.service';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
 
 /** A report link hands over a password reset, so it lives a day, not as long as the mail sits in an inbox. */
 export const REPORT_LINK_TTL_HOURS = 24;

@@ -17,7 +17,7 @@ export class AdminResolver {
   @Query(() => AdminUser, { nullable: true, description: 'Admin: the account holding this email address (audited on the account).' })
   async userByEmail(@Arg('email') email: string, @Ctx() context: RequestContext): Promise<AdminUser | null> {
     const user = await requireAdmin(context).userByEmail(email);
-    return user && Object.assign(new AdminUser(), { id: user.id, email: user.email, emailVerified: !!user.emailVerifiedAt, createdAt: user.createdAt });
+    return user && ({ id: user.id, email: user.email, emailVerified: !!user.emailVerifiedAt, createdAt: user.createdAt } satisfies AdminUser);
   }
 
   @Query(() => [Session], { description: 'Admin: the live sessions of any account, newest first (audited on the account).' })

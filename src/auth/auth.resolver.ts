@@ -9,17 +9,17 @@ import { AuthPayload, User } from './auth.type';
 import type { UserEntity } from './user.entity';
 
 export function toUser(user: UserEntity): User {
-  return Object.assign(new User(), {
+  return {
     id: user.id,
     email: user.email,
     createdAt: user.createdAt,
     twoFactorEnabled: user.totpSecret !== null,
     emailVerified: user.emailVerifiedAt !== null,
-  });
+  } satisfies User;
 }
 
 function toAuthPayload({ token, user, session }: SignedIn): AuthPayload {
-  return Object.assign(new AuthPayload(), { token, user: toUser(user), session: toSession(session, session.id) });
+  return { token, user: toUser(user), session: toSession(session, session.id) } satisfies AuthPayload;
 }
 
 @Resolver()

@@ -19,5 +19,5 @@ export class Location {
 /** The place columns a session or audit event stores, as the GraphQL Location. */
 export function toLocation(place: GeoLocation): Location {
   const { countryCode, country, region, city } = place;
-  return Object.assign(new Location(), { countryCode, country, region, city });
+  return { countryCode, country, region, city } satisfies Location;
 }

@@ -10,7 +10,7 @@ import type { SessionTerminator } from './session-terminator.service';
 import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.type';
 
 export function toRevokeResult(sessionIds: string[]): RevokeResult {
-  return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });
+  return { revokedCount: sessionIds.length, revokedSessionIds: sessionIds } satisfies RevokeResult;
 }
 
 @Resolver()

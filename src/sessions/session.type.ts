@@ -60,9 +60,9 @@ export class Session {
 }
 
 export function toSession(facts: SessionFacts, currentSessionId: string | null): Session {
-  return Object.assign(new Session(), {
+  return {
     id: facts.id,
-    device: Object.assign(new Device(), {
+    device: {
       type: facts.deviceType,
       os: facts.deviceOs,
       browser: facts.deviceBrowser,
@@ -71,7 +71,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
       name: facts.deviceName ?? null,
       platform: facts.devicePlatform ?? null,
       appVersion: facts.deviceAppVersion ?? null,
-    }),
+    } satisfies Device,
     ipAddress: facts.ipAddress,
     location: toLocation(facts.place),
     createdAt: facts.createdAt,
@@ -79,7 +79,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
     expiresAt: facts.expiresAt,
     current: facts.id === currentSessionId,
     flags: facts.flags,
-  });
+  } satisfies Session;
 }
 
 @ObjectType()

@@ -33,7 +33,8 @@ export class TwoFactorResolver {
     const { viewer, user } = await this.viewerAndUser(context);
     this.twoFactor.assertCanBegin(user);
     await this.stepUp.require(viewer, confirmation, context.client, 'beginTotpSetup');
-    return Object.assign(new TotpSetup(), await this.twoFactor.begin(user));
+    const { secret, otpauthUrl } = await this.twoFactor.begin(user);
+    return { secret, otpauthUrl } satisfies TotpSetup;
   }
 
   @Mutation(() => [String], { description: 'Turns two-factor on; returns one-time recovery codes, shown only this once.' })

@@ -1,14 +1,14 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import type { RequestContext } from '../api/context';
-import { UnauthenticatedError } from '../common/errors';
 import { RevokeResult, Session, toSession } from '../sessions/session.type';
 import { toRevokeResult } from '../sessions/session.resolver';
 import type { AdminActions } from './admin-actions.service';
 import { AdminUser } from './admin-user.type';
+import { adminScopeRequired } from './admin.errors';
 
 /** The admin surface: only for a service client's access token holding the `admin` scope. */
 function requireAdmin(context: RequestContext): AdminActions {
-  if (!context.admin) throw new UnauthenticatedError('This needs a service client access token with the admin scope.');
+  if (!context.admin) throw adminScopeRequired();
   return context.admin;
 }
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
-import { BadUserInputError } from '../common/errors';
 import type { DatabaseClock } from '../db/clock';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
 import type { ClientInfo } from '../devices/client-info';
 import { AuditEventEntity, AuditEventType } from './audit-event.entity';
+import { cursorInvalid, pageSizeOutOfRange } from './audit.errors';
 
 /** The session that acted, as the audit log names it (any session-like value fits). */
 export interface AuditActor {
@@ -89,7 +89,7 @@ export class AuditLog {
   /** Newest first; `after` is the opaque cursor of the last event of the previous page. */
   async page(userId: string, first: number, after: string | null | undefined): Promise<AuditPage> {
     if (!Number.isInteger(first) || first < 1 || first > AUDIT_PAGE_MAX) {
-      throw new BadUserInputError(`first must be between 1 and ${AUDIT_PAGE_MAX}.`, 'first');
+      throw pageSizeOutOfRange(AUDIT_PAGE_MAX);
     }
     const query = this.events
       .createQueryBuilder('e')
@@ -114,7 +114,7 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   const [iso, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
   if (rest.length || !id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(at.getTime())) {
-    throw new BadUserInputError('after is not a cursor from this list.', 'after');
+    throw cursorInvalid();
   }
   return { at, id };
 }

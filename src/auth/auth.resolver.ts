@@ -1,12 +1,12 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../api/context';
-import { UnauthenticatedError } from '../common/errors';
 import { toSession } from '../sessions/session.type';
 import type { AuthService, SignedIn } from './auth.service';
 import type { EmailOwnership } from './email-ownership.service';
 import { LoginInput, RegisterInput } from './auth.input';
 import { AuthPayload, User } from './auth.type';
 import type { UserEntity } from './user.entity';
+import { signInRequired } from '../sessions/session.errors';
 
 export function toUser(user: UserEntity): User {
   return {
@@ -33,7 +33,7 @@ export class AuthResolver {
   async me(@Ctx() context: RequestContext): Promise<User> {
     const viewer = requireViewer(context);
     const user = await this.auth.findUser(viewer.userId);
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     return toUser(user);
   }
 

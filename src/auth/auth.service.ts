@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log.service';
-import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
@@ -14,6 +13,7 @@ import type { EmailOwnership } from './email-ownership.service';
 import { throttleKey, type SignInThrottle } from './sign-in-throttle.service';
 import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
+import { twoFactorCodeRequired, twoFactorCodeWrong, wrongCredentials } from './auth.errors';
 
 export interface SignedIn {
   token: string;
@@ -91,13 +91,13 @@ export class AuthService {
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
       await this.failed(key, user, client);
-      throw new InvalidCredentialsError();
+      throw wrongCredentials();
     }
     if (this.twoFactor.isEnabled(user)) {
-      if (!otp?.trim()) throw new TwoFactorRequiredError();
+      if (!otp?.trim()) throw twoFactorCodeRequired();
       if (!(await this.twoFactor.verify(user, otp.trim()))) {
         await this.failed(key, user, client);
-        throw new InvalidCredentialsError('The two-factor code is not correct, or was already used.');
+        throw twoFactorCodeWrong();
       }
     }
     await this.throttle.succeeded(key, client.ipAddress);

@@ -1,11 +1,11 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { requireViewer, type RequestContext } from '../../api/context';
-import { UnauthenticatedError } from '../../common/errors';
 import type { AuthService } from '../auth.service';
 import { ConfirmationInput } from '../step-up/confirmation.input';
 import type { StepUp } from '../step-up/step-up.service';
 import type { TwoFactor } from './two-factor.service';
 import { TotpSetup } from './totp-setup.type';
+import { signInRequired } from '../../sessions/session.errors';
 
 @Resolver()
 export class TwoFactorResolver {
@@ -18,7 +18,7 @@ export class TwoFactorResolver {
   private async viewerAndUser(context: RequestContext) {
     const viewer = requireViewer(context);
     const user = await this.auth.findUser(viewer.userId);
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     return { viewer, user };
   }
 

@@ -11,7 +11,7 @@ import { snapshotOf, type SessionFacts } from './session-events';
 import type { SessionEventHub } from './session-event-hub.service';
 import type { ClientInfo } from '../devices/client-info';
 import { isSessionId } from './session.service';
-import type { EndingFacts, EndingOutbox } from '../ssf/ssf-outbox.service';
+import type { EndingFacts, EndingSink } from './ending-sink';
 
 /** SQLite stores datetimes as UTC text without a zone. */
 function sqliteDate(text: string): Date {
@@ -82,7 +82,7 @@ export class SessionTerminator {
     private readonly logger: Logger,
     private readonly caches: CacheCoherence,
     /** Writes one SET per ended session and SSF stream, in the ending's own statement or transaction. */
-    private readonly outbox: EndingOutbox,
+    private readonly outbox: EndingSink,
     private readonly metrics?: Metrics,
   ) {}
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { SessionEventHub } from '../src/sessions/session-event-hub';
+import type { SessionEventHub } from '../src/sessions/session-event-hub.service';
 import { RevokeSessionDocument } from '../test/generated/graphql';
 import { startBenchCluster } from './lib/cluster';
 import { runFromCommandLine } from './lib/cli';

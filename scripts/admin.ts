@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../src/config/config';
 import { DatabaseClock } from '../src/db/clock';
 import { openDatabase } from '../src/db/data-source';
-import { parseScopes, ServiceClients } from '../src/service-clients/service-clients';
+import { parseScopes, ServiceClients } from '../src/service-clients/service-clients.service';
 import { SERVICE_SCOPES } from '../src/service-clients/service-client.entity';
 
 const USAGE = `usage: npm run admin -- create-client --name <name> --scopes <${SERVICE_SCOPES.join(',')}> [--client-id <id>]

@@ -13,22 +13,22 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { WebSocket, WebSocketServer } from 'ws';
 import { AlertsResolver } from './alerts/alerts.resolver';
-import { SignInAlerts } from './alerts/sign-in-alerts';
-import { AuditLog } from './audit/audit-log';
+import { SignInAlerts } from './alerts/sign-in-alerts.service';
+import { AuditLog } from './audit/audit-log.service';
 import { AuditResolver } from './audit/audit.resolver';
 import { AuthResolver } from './auth/auth.resolver';
-import { OneTimeTokens } from './auth/one-time-tokens';
+import { OneTimeTokens } from './auth/one-time-tokens.service';
 import { PasswordResolver } from './auth/password/password.resolver';
 import { PasswordService } from './auth/password/password.service';
-import { StepUp } from './auth/step-up/step-up';
+import { StepUp } from './auth/step-up/step-up.service';
 import { TwoFactorResolver } from './auth/two-factor/two-factor.resolver';
 import { TwoFactor } from './auth/two-factor/two-factor.service';
 import { AuthService } from './auth/auth.service';
-import { EmailOwnership } from './auth/email-ownership';
-import { SignInThrottle } from './auth/sign-in-throttle';
-import { bearerToken } from './common/context';
+import { EmailOwnership } from './auth/email-ownership.service';
+import { SignInThrottle } from './auth/sign-in-throttle.service';
+import { bearerToken } from './api/context';
 import { RateLimitedError } from './common/errors';
-import { createErrorFormatter } from './common/format-error';
+import { createErrorFormatter } from './api/format-error';
 import { createLogger, type Logger } from './common/logger';
 import { createQueryLimits } from './common/query-limits';
 import { secretBoxFor } from './common/secret-box';
@@ -36,9 +36,9 @@ import { AttemptLimiter, type AttemptPolicy } from './common/rate-limit';
 import type { Config } from './config/config';
 import { DatabaseClock } from './db/clock';
 import { openDatabase } from './db/data-source';
-import { CappedMailer } from './mail/capped-mailer';
+import { CappedMailer } from './mail/capped-mailer.service';
 import { createMailer } from './mail/mailer';
-import { SecurityNotices } from './mail/security-notices';
+import { SecurityNotices } from './mail/security-notices.service';
 import { mountAccountPages } from './http/account-pages';
 import { mountDevicesPage } from './http/devices-page';
 import { mountExplorer } from './http/explorer';
@@ -62,16 +62,17 @@ import { Metrics } from './observability/metrics';
 import { metricsEndpoint } from './observability/metrics-endpoint';
 import { operationIn, operationMetrics, rootFieldOf, UNKNOWN_OPERATION } from './observability/operation-metrics';
 import { RedisLeases } from './realtime/lease';
-import { LeasedCoherence, LocalCoherence, type CacheAck, type CacheCoherence } from './sessions/cache-coherence';
-import { SessionCache } from './sessions/session-cache';
-import { SessionEventHub } from './sessions/session-event-hub';
+import { LeasedCoherence, LocalCoherence, type CacheAck, type CacheCoherence } from './sessions/cache-coherence.service';
+import { SessionCache } from './sessions/session-cache.service';
+import { SessionEventHub } from './sessions/session-event-hub.service';
 import type { SessionBusEvent } from './sessions/session-events';
 import { SessionResolver, type SubscriptionContext } from './sessions/session.resolver';
-import { SessionService, type ClientInfo } from './sessions/session.service';
-import { SessionSweeper } from './sessions/session-sweeper';
-import { SessionTerminator } from './sessions/session-terminator';
+import type { ClientInfo } from './devices/client-info';
+import { SessionService } from './sessions/session.service';
+import { SessionSweeper } from './sessions/session-sweeper.service';
+import { SessionTerminator } from './sessions/session-terminator.service';
 import { AdminResolver } from './admin/admin.resolver';
-import { EndingOutbox } from './ssf/ssf-outbox';
+import { EndingOutbox } from './ssf/ssf-outbox.service';
 import { startServiceApi, type ServiceApi } from './ssf/service-api';
 
 export interface RunningServer {
@@ -218,11 +219,11 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       sessions,
       twoFactor,
       auditLog,
-      alerts,
       ownership,
       signInThrottle,
       limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 }),
     );
+    auth.onSignedIn((user, session) => alerts.afterSignIn(user, session));
     const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
     sweeper.start(config.expirySweepSeconds);
     cleanups.push(() => sweeper.stop());

@@ -25,15 +25,21 @@ export * from './generated/graphql';
 /** The WebSocket close code by which the server says "signed out" (graphql-ws reserves it for Unauthorized). */
 export const SIGNED_OUT_CLOSE_CODE = 4401;
 
-/** A GraphQL error the server answered, with its stable `extensions.code` (see the README's Errors). */
+/**
+ * A GraphQL error the server answered, with its stable `extensions.code` and, where the server names
+ * one, the finer `extensions.reason` (e.g. `LINK_INVALID`, `WRONG_PASSWORD`; see the README's Errors).
+ * Branch on these, never on the message text.
+ */
 export class SignoffError extends Error {
   readonly code: string;
+  readonly reason: string | null;
   readonly extensions: Record<string, unknown>;
   constructor(message: string, extensions: Record<string, unknown> = {}) {
     super(message);
     this.name = 'SignoffError';
     this.extensions = extensions;
     this.code = typeof extensions.code === 'string' ? extensions.code : 'INTERNAL_SERVER_ERROR';
+    this.reason = typeof extensions.reason === 'string' ? extensions.reason : null;
   }
 }
 

@@ -1,28 +1,14 @@
-import { Arg, Ctx, Field, ID, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import type { RequestContext } from '../common/context';
-import { UnauthenticatedError } from '../common/errors';
-import { RevokeResult, Session, toSession } from '../sessions/session.types';
+import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type { RequestContext } from '../api/context';
+import { RevokeResult, Session, toSession } from '../sessions/session.type';
 import { toRevokeResult } from '../sessions/session.resolver';
-import type { AdminActions } from './admin-actions';
-
-@ObjectType({ description: 'An account as support staff see it (admin service clients only).' })
-export class AdminUser {
-  @Field(() => ID)
-  id: string;
-
-  @Field()
-  email: string;
-
-  @Field()
-  emailVerified: boolean;
-
-  @Field()
-  createdAt: Date;
-}
+import type { AdminActions } from './admin-actions.service';
+import { AdminUser } from './admin-user.type';
+import { adminScopeRequired } from './admin.errors';
 
 /** The admin surface: only for a service client's access token holding the `admin` scope. */
 function requireAdmin(context: RequestContext): AdminActions {
-  if (!context.admin) throw new UnauthenticatedError('This needs a service client access token with the admin scope.');
+  if (!context.admin) throw adminScopeRequired();
   return context.admin;
 }
 
@@ -31,7 +17,7 @@ export class AdminResolver {
   @Query(() => AdminUser, { nullable: true, description: 'Admin: the account holding this email address (audited on the account).' })
   async userByEmail(@Arg('email') email: string, @Ctx() context: RequestContext): Promise<AdminUser | null> {
     const user = await requireAdmin(context).userByEmail(email);
-    return user && Object.assign(new AdminUser(), { id: user.id, email: user.email, emailVerified: !!user.emailVerifiedAt, createdAt: user.createdAt });
+    return user && ({ id: user.id, email: user.email, emailVerified: !!user.emailVerifiedAt, createdAt: user.createdAt } satisfies AdminUser);
   }
 
   @Query(() => [Session], { description: 'Admin: the live sessions of any account, newest first (audited on the account).' })

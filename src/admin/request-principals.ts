@@ -1,11 +1,12 @@
 import type { DataSource } from 'typeorm';
-import type { AuditLog } from '../audit/audit-log';
-import type { RequestContext } from '../common/context';
+import type { AuditLog } from '../audit/audit-log.service';
+import type { RequestContext } from '../api/context';
 import { ServiceScope } from '../service-clients/service-client.entity';
-import { isServiceToken, type ServiceClients } from '../service-clients/service-clients';
-import type { SessionTerminator } from '../sessions/session-terminator';
-import type { ClientInfo, SessionService } from '../sessions/session.service';
-import { AdminActions } from './admin-actions';
+import { isServiceToken, type ServiceClients } from '../service-clients/service-clients.service';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionService } from '../sessions/session.service';
+import { AdminActions } from './admin-actions.service';
 
 /**
  * Who a GraphQL request over HTTP comes from. The token's prefix decides which check runs:

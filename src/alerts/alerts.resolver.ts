@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import type { RequestContext } from '../common/context';
-import type { SignInAlerts } from './sign-in-alerts';
+import type { RequestContext } from '../api/context';
+import type { SignInAlerts } from './sign-in-alerts.service';
 
 @Resolver()
 export class AlertsResolver {

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../common/context';
-import type { AuditLog } from './audit-log';
-import { AuditEventConnection, toConnection } from './audit.types';
+import { requireViewer, type RequestContext } from '../api/context';
+import type { AuditLog } from './audit-log.service';
+import { AuditEventConnection, toConnection } from './audit-event.type';
 
 @Resolver()
 export class AuditResolver {

@@ -1,24 +1,25 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../common/context';
-import { UnauthenticatedError } from '../common/errors';
-import { toSession } from '../sessions/session.types';
+import { requireViewer, type RequestContext } from '../api/context';
+import { toSession } from '../sessions/session.type';
 import type { AuthService, SignedIn } from './auth.service';
-import type { EmailOwnership } from './email-ownership';
-import { AuthPayload, LoginInput, RegisterInput, User } from './auth.types';
+import type { EmailOwnership } from './email-ownership.service';
+import { LoginInput, RegisterInput } from './auth.input';
+import { AuthPayload, User } from './auth.type';
 import type { UserEntity } from './user.entity';
+import { signInRequired } from '../sessions/session.errors';
 
 export function toUser(user: UserEntity): User {
-  return Object.assign(new User(), {
+  return {
     id: user.id,
     email: user.email,
     createdAt: user.createdAt,
     twoFactorEnabled: user.totpSecret !== null,
     emailVerified: user.emailVerifiedAt !== null,
-  });
+  } satisfies User;
 }
 
 function toAuthPayload({ token, user, session }: SignedIn): AuthPayload {
-  return Object.assign(new AuthPayload(), { token, user: toUser(user), session: toSession(session, session.id) });
+  return { token, user: toUser(user), session: toSession(session, session.id) } satisfies AuthPayload;
 }
 
 @Resolver()
@@ -32,7 +33,7 @@ export class AuthResolver {
   async me(@Ctx() context: RequestContext): Promise<User> {
     const viewer = requireViewer(context);
     const user = await this.auth.findUser(viewer.userId);
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     return toUser(user);
   }
 

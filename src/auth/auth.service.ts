@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
-import type { SignInAlerts } from '../alerts/sign-in-alerts';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog } from '../audit/audit-log';
-import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
+import type { AuditLog } from '../audit/audit-log.service';
 import type { AttemptLimiter } from '../common/rate-limit';
 import type { SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo, SessionService } from '../sessions/session.service';
-import { normalizeEmail } from './email-address';
-import { assertAcceptablePassword } from './password-policy';
-import { hashPassword, verifyAgainstDecoy, verifyPassword } from './passwords';
-import type { EmailOwnership } from './email-ownership';
-import { throttleKey, type SignInThrottle } from './sign-in-throttle';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionService } from '../sessions/session.service';
+import { normalizeEmail } from '../common/email-address';
+import { assertAcceptablePassword } from './password/password-policy';
+import { hashPassword, verifyAgainstDecoy, verifyPassword } from './password/password-hashing';
+import type { EmailOwnership } from './email-ownership.service';
+import { throttleKey, type SignInThrottle } from './sign-in-throttle.service';
 import type { TwoFactor } from './two-factor/two-factor.service';
 import { UserEntity } from './user.entity';
+import { twoFactorCodeRequired, twoFactorCodeWrong, wrongCredentials } from './auth.errors';
 
 export interface SignedIn {
   token: string;
@@ -21,18 +21,19 @@ export interface SignedIn {
   session: SessionEntity;
 }
 
-export { normalizeEmail } from './email-address';
+/** Told after every sign-in (register opens no session; login does), e.g. to send a new-device alert. Must not throw. */
+export type SignInListener = (user: UserEntity, session: SessionEntity) => void;
 
 /** Registration and sign-in: proving who someone is, then opening a session for them. */
 export class AuthService {
   private readonly users: Repository<UserEntity>;
+  private readonly signInListeners: SignInListener[] = [];
 
   constructor(
     dataSource: DataSource,
     private readonly sessions: SessionService,
     private readonly twoFactor: TwoFactor,
     private readonly auditLog: AuditLog,
-    private readonly alerts: SignInAlerts,
     private readonly ownership: EmailOwnership,
     private readonly throttle: SignInThrottle,
     private readonly registrationsPerIp: AttemptLimiter,
@@ -90,13 +91,13 @@ export class AuthService {
     const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyAgainstDecoy(password);
     if (!user || !valid) {
       await this.failed(key, user, client);
-      throw new InvalidCredentialsError();
+      throw wrongCredentials();
     }
     if (this.twoFactor.isEnabled(user)) {
-      if (!otp?.trim()) throw new TwoFactorRequiredError();
+      if (!otp?.trim()) throw twoFactorCodeRequired();
       if (!(await this.twoFactor.verify(user, otp.trim()))) {
         await this.failed(key, user, client);
-        throw new InvalidCredentialsError('The two-factor code is not correct, or was already used.');
+        throw twoFactorCodeWrong();
       }
     }
     await this.throttle.succeeded(key, client.ipAddress);
@@ -112,8 +113,13 @@ export class AuthService {
   private async openSession(user: UserEntity, client: ClientInfo): Promise<SignedIn> {
     const { token, session } = await this.sessions.open(user.id, client);
     await this.auditLog.record({ userId: user.id, type: AuditEventType.LOGIN, origin: { client, actor: session }, targetSessionIds: [session.id], at: session.createdAt });
-    this.alerts.afterSignIn(user, session);
+    for (const listener of this.signInListeners) listener(user, session);
     return { token, user, session };
+  }
+
+  /** Adds a listener told after each successful sign-in (features above auth, such as alerts, attach here). */
+  onSignedIn(listener: SignInListener): void {
+    this.signInListeners.push(listener);
   }
 
   findUser(userId: string): Promise<UserEntity | null> {

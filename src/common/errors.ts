@@ -17,32 +17,41 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
+/**
+ * Why, within a code: a stable name a client can branch on (`extensions.reason`), never message text.
+ * Each feature names its own in `<feature>.errors.ts` (see README "Errors"); a reason must never tell
+ * more than the code and message already do (no "unknown email" next to "wrong password").
+ */
+export type ErrorReason = Uppercase<string>;
+
 /** Base of every error we throw on purpose; anything else is masked as INTERNAL_SERVER_ERROR. */
 export abstract class SignoffError extends GraphQLError {
   abstract readonly code: ErrorCode;
-  protected constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}) {
-    super(message, { extensions: { code, ...extensions } });
+  readonly reason: ErrorReason | undefined;
+  protected constructor(message: string, code: ErrorCode, extensions: Record<string, unknown> = {}, reason?: ErrorReason) {
+    super(message, { extensions: { code, ...(reason ? { reason } : {}), ...extensions } });
+    this.reason = reason;
   }
 }
 
 export class UnauthenticatedError extends SignoffError {
   readonly code = ErrorCode.UNAUTHENTICATED;
-  constructor(message = 'Sign in to continue: the session token is missing, unknown, expired or revoked.') {
-    super(message, ErrorCode.UNAUTHENTICATED);
+  constructor(message = 'Sign in to continue: the session token is missing, unknown, expired or revoked.', reason?: ErrorReason) {
+    super(message, ErrorCode.UNAUTHENTICATED, {}, reason);
   }
 }
 
 export class BadUserInputError extends SignoffError {
   readonly code = ErrorCode.BAD_USER_INPUT;
-  constructor(message: string, field?: string) {
-    super(message, ErrorCode.BAD_USER_INPUT, field ? { field } : {});
+  constructor(message: string, field?: string, reason?: ErrorReason) {
+    super(message, ErrorCode.BAD_USER_INPUT, field ? { field } : {}, reason);
   }
 }
 
 export class NotFoundError extends SignoffError {
   readonly code = ErrorCode.NOT_FOUND;
-  constructor(message = 'No such session on this account.') {
-    super(message, ErrorCode.NOT_FOUND);
+  constructor(message = 'No such session on this account.', reason?: ErrorReason) {
+    super(message, ErrorCode.NOT_FOUND, {}, reason);
   }
 }
 
@@ -50,39 +59,39 @@ export type ConfirmationMethod = 'PASSWORD' | 'TOTP' | 'EMAIL_CODE';
 
 export class StepUpRequiredError extends SignoffError {
   readonly code = ErrorCode.STEP_UP_REQUIRED;
-  constructor(methods: ConfirmationMethod[], warning: string) {
-    super('Confirm it is you to continue.', ErrorCode.STEP_UP_REQUIRED, { methods, warning });
+  constructor(methods: ConfirmationMethod[], warning: string, reason?: ErrorReason) {
+    super('Confirm it is you to continue.', ErrorCode.STEP_UP_REQUIRED, { methods, warning }, reason);
   }
 }
 
 export class InvalidConfirmationError extends SignoffError {
   readonly code = ErrorCode.INVALID_CONFIRMATION;
-  constructor(message = 'The confirmation is not correct.') {
-    super(message, ErrorCode.INVALID_CONFIRMATION);
+  constructor(message = 'The confirmation is not correct.', reason?: ErrorReason) {
+    super(message, ErrorCode.INVALID_CONFIRMATION, {}, reason);
   }
 }
 
 export class InvalidCredentialsError extends SignoffError {
   readonly code = ErrorCode.INVALID_CREDENTIALS;
-  constructor(message = 'Email or password is incorrect.') {
-    super(message, ErrorCode.INVALID_CREDENTIALS);
+  constructor(message = 'Email or password is incorrect.', reason?: ErrorReason) {
+    super(message, ErrorCode.INVALID_CREDENTIALS, {}, reason);
   }
 }
 
 export class TwoFactorRequiredError extends SignoffError {
   readonly code = ErrorCode.TWO_FACTOR_REQUIRED;
-  constructor(message = 'Enter the code from your authenticator app, or a recovery code.') {
-    super(message, ErrorCode.TWO_FACTOR_REQUIRED);
+  constructor(message = 'Enter the code from your authenticator app, or a recovery code.', reason?: ErrorReason) {
+    super(message, ErrorCode.TWO_FACTOR_REQUIRED, {}, reason);
   }
 }
 
 export class RateLimitedError extends SignoffError {
   readonly code = ErrorCode.RATE_LIMITED;
-  constructor(retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number, reason?: ErrorReason) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
     super(`Too many attempts. Try again in ${seconds} seconds.`, ErrorCode.RATE_LIMITED, {
       retryAfterSeconds: seconds,
-    });
+    }, reason);
   }
 }
 

@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pino from 'pino';
-import type { Config } from '../config/config';
 
 export type Logger = pino.Logger;
 
@@ -43,7 +42,10 @@ export const REDACTED_PATHS = [
 export const requestScope = new AsyncLocalStorage<{ requestId: string }>();
 
 /** JSON lines (on stderr unless told otherwise); the platform collects them. */
-export function createLogger(level: Config['logLevel'], destination: pino.DestinationStream = pino.destination(2)): Logger {
+/** The levels LOG_LEVEL accepts (see config). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export function createLogger(level: LogLevel, destination: pino.DestinationStream = pino.destination(2)): Logger {
   return pino(
     {
       level,

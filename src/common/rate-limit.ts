@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Metrics } from '../observability/metrics';
 import { RateLimitedError } from './errors';
 
 export interface AttemptPolicy {
@@ -9,6 +8,11 @@ export interface AttemptPolicy {
   windowSeconds: number;
   /** Lockout once exhausted (defaults to the window). */
   blockSeconds?: number;
+}
+
+/** Told of every refusal (the service's metrics), so dashboards see limits being hit. */
+export interface RejectionCounter {
+  rateLimitRejected(limiterName: string): void;
 }
 
 /**
@@ -23,7 +27,7 @@ export class AttemptLimiter {
     policy: AttemptPolicy,
     redis: Redis | undefined,
     prefix: string,
-    private readonly metrics?: Metrics,
+    private readonly metrics?: RejectionCounter,
   ) {
     const options = {
       keyPrefix: `${prefix}rl:${name}`,

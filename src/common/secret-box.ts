@@ -1,7 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { Config } from '../config/config';
 
 /**
  * Encryption at rest for secrets the server must read back (TOTP shared secrets): AES-256-GCM
@@ -71,7 +70,7 @@ export class SecretBox {
  * own key in `secret.key` next to the SQLite file, generated on first start; an in-memory
  * database gets a key that lives as long as it does.
  */
-export function secretBoxFor(config: Pick<Config, 'secretKey' | 'sqlitePath'>): SecretBox {
+export function secretBoxFor(config: { secretKey?: Buffer | null; sqlitePath: string }): SecretBox {
   if (config.secretKey) return new SecretBox(config.secretKey);
   if (config.sqlitePath === ':memory:') return new SecretBox(randomBytes(KEY_BYTES));
   return new SecretBox(loadOrCreateKeyFile(join(dirname(config.sqlitePath), 'secret.key')));

@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
-import type { RequestContext } from '../common/context';
+import type { RequestContext } from '../api/context';
 import type { RequestTrace } from './request-log';
 import type { GRAPHQL_RESPONSE_TYPES } from './transport';
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { bearerToken } from '../common/context';
+import { bearerToken } from '../api/context';
 import type { Metrics } from './metrics';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();

@@ -2,7 +2,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { Logger } from '../common/logger';
 import type { SessionService } from '../sessions/session.service';
 import { ServiceScope } from './service-client.entity';
-import { parseScopes, type ServiceClients } from './service-clients';
+import { parseScopes, type ServiceClients } from './service-clients.service';
 import { sendForbidden, servicePrincipalOf } from './service-auth';
 
 /** Sessions are issued to the app itself; introspection names it so. */

@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
-import { bearerToken } from '../common/context';
+import { bearerToken } from '../api/context';
 import type { ServiceScope } from './service-client.entity';
-import { isServiceToken, type ServiceClients, type ServicePrincipal } from './service-clients';
+import { isServiceToken, type ServiceClients, type ServicePrincipal } from './service-clients.service';
 
 /** HTTP Basic client credentials (RFC 6749 2.3.1: both parts form-urlencoded), or undefined. */
 export function basicCredentials(header: unknown): { clientId: string; clientSecret: string } | undefined {

@@ -1,16 +1,16 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ConfirmationInput } from '../auth/step-up/confirmation.input';
-import type { StepUp } from '../auth/step-up/step-up';
-import { requireViewer, type RequestContext } from '../common/context';
-import { NotFoundError } from '../common/errors';
+import type { StepUp } from '../auth/step-up/step-up.service';
+import { requireViewer, type RequestContext } from '../api/context';
 import { TerminationReason } from './session.entity';
-import type { SessionEventHub } from './session-event-hub';
+import type { SessionEventHub } from './session-event-hub.service';
 import { isSessionId, type SessionService } from './session.service';
-import type { SessionTerminator } from './session-terminator';
-import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+import type { SessionTerminator } from './session-terminator.service';
+import { RevokeResult, Session, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.type';
+import { sessionNotFound } from './session.errors';
 
 export function toRevokeResult(sessionIds: string[]): RevokeResult {
-  return Object.assign(new RevokeResult(), { revokedCount: sessionIds.length, revokedSessionIds: sessionIds });
+  return { revokedCount: sessionIds.length, revokedSessionIds: sessionIds } satisfies RevokeResult;
 }
 
 @Resolver()
@@ -60,13 +60,13 @@ export class SessionResolver {
     // A service client with the admin scope may end any account's session (reason ADMIN_REVOKED).
     if (context.admin) return toRevokeResult(await context.admin.revokeSession(id, reason ?? null));
     const viewer = requireViewer(context);
-    if (!isSessionId(id)) throw new NotFoundError();
+    if (!isSessionId(id)) throw sessionNotFound();
     const targetId = id.toLowerCase();
     const isSelf = targetId === viewer.id;
     if (!isSelf && !(this.stepUp.isFresh(viewer) && !confirmation)) {
       // A confirmation will be asked for or checked: only for a session there is to end, so a missing
       // or foreign id answers NOT_FOUND, never a prompt.
-      if (!(await this.sessionService.findLive(viewer.userId, targetId))) throw new NotFoundError();
+      if (!(await this.sessionService.findLive(viewer.userId, targetId))) throw sessionNotFound();
       await this.stepUp.require(viewer, confirmation, context.client, 'revokeSession');
     }
     // Within the step-up window the ending itself tells whether the session was there to end: no read before it.
@@ -77,7 +77,7 @@ export class SessionResolver {
       actor: viewer,
       client: context.client,
     });
-    if (sessionIds.length === 0) throw new NotFoundError();
+    if (sessionIds.length === 0) throw sessionNotFound();
     return toRevokeResult(sessionIds);
   }
 

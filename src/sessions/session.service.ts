@@ -5,26 +5,19 @@ import type { ColumnMetadata } from 'typeorm/metadata/ColumnMetadata';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
 import { rethrowAsUnavailable } from '../db/outage';
+import type { ClientInfo } from '../devices/client-info';
 import { describeDevice, tidy, type DeclaredDevice } from '../devices/device';
 import { locateIp } from '../devices/location';
 import { hashToken, newOpaqueToken } from '../common/secrets';
 import { SessionEntity, SessionFlag } from './session.entity';
-import type { SessionCache } from './session-cache';
+import type { SessionCache } from './session-cache.service';
 import { idleBefore } from './session-lifetime';
-import type { SessionEventHub } from './session-event-hub';
+import type { SessionEventHub } from './session-event-hub.service';
 import type { SessionFacts } from './session-events';
 
 const TOKEN_PREFIX = 'so';
 const TOKEN_SHAPE = /^so_[A-Za-z0-9_-]{43}$/;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Where a request comes from: what a new session records about its device. */
-export interface ClientInfo {
-  ipAddress: string;
-  userAgent: string;
-  /** What an app declared about its device at sign-in (login/register only). */
-  device?: DeclaredDevice | null;
-}
 
 export function isSessionId(value: string): boolean {
   return UUID_SHAPE.test(value);

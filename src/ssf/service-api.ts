@@ -1,20 +1,20 @@
 import type { Express } from 'express';
 import type { DataSource } from 'typeorm';
 import { requestPrincipals } from '../admin/request-principals';
-import type { AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log.service';
 import type { Logger } from '../common/logger';
 import { secretBoxFor } from '../common/secret-box';
 import type { Config } from '../config/config';
 import type { DatabaseClock } from '../db/clock';
 import { mountOAuth } from '../service-clients/oauth-routes';
-import { ServiceClients } from '../service-clients/service-clients';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import { ServiceClients } from '../service-clients/service-clients.service';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
 import type { SessionService } from '../sessions/session.service';
-import { SsfPushDelivery } from './ssf-delivery';
-import { LazySsfKeys, SsfKeys } from './ssf-keys';
-import type { EndingOutbox } from './ssf-outbox';
+import { SsfPushDelivery } from './ssf-delivery.service';
+import { LazySsfKeys, SsfKeys } from './ssf-keys.service';
+import type { EndingOutbox } from './ssf-outbox.service';
 import { mountSsf } from './ssf-routes';
-import { SsfStreams } from './ssf-streams';
+import { SsfStreams } from './ssf-streams.service';
 
 export interface ServiceApi {
   clients: ServiceClients;

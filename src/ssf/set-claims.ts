@@ -1,6 +1,6 @@
 import type { JWTPayload } from 'jose';
 import { TerminationReason } from '../sessions/session.entity';
-import { IDLE_TIMEOUT, OutboxEventKind } from './ssf-outbox';
+import { IDLE_TIMEOUT, OutboxEventKind } from './ssf-outbox.service';
 
 /** CAEP 1.0 session-revoked. */
 export const CAEP_SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';

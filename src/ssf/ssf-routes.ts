@@ -1,9 +1,9 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { ServiceScope } from '../service-clients/service-client.entity';
-import type { ServiceClients, ServicePrincipal } from '../service-clients/service-clients';
+import type { ServiceClients, ServicePrincipal } from '../service-clients/service-clients.service';
 import { requireScope } from '../service-clients/service-auth';
-import type { SetSigner } from './ssf-keys';
-import { DELIVERY_METHODS, SsfRequestError, type SsfStreams } from './ssf-streams';
+import type { SetSigner } from './ssf-keys.service';
+import { DELIVERY_METHODS, SsfRequestError, type SsfStreams } from './ssf-streams.service';
 
 /** How long a poll with returnImmediately: false waits for an event. */
 const LONG_POLL_MS = 10_000;

@@ -13,7 +13,7 @@ import {
   VerifyEmailDocument,
 } from '../generated/graphql';
 import { RESET_TOKEN_TTL_MINUTES } from '../../src/auth/password/password.service';
-import { MAIL_CAPS, MailKind } from '../../src/mail/capped-mailer';
+import { MAIL_CAPS, MailKind } from '../../src/mail/capped-mailer.service';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type GraphqlResponse, type TestDevice } from '../support/client';
 import { registerMailbox, verificationToken, VERIFICATION_SUBJECT } from '../support/mailboxes';

@@ -2,7 +2,7 @@ import { LoginDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
 import { clusterPerSuite } from '../support/server';
-import { MAX_DELAY_MS } from '../../src/auth/sign-in-throttle';
+import { MAX_DELAY_MS } from '../../src/auth/sign-in-throttle.service';
 
 /** A device at its own loopback address, as a guess from another IP of a botnet would be. */
 const fromIp = (ip: string): TestDevice => ({ ...DEVICES.firefoxOnMac, ip });

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../../common/context';
+import { requireViewer, type RequestContext } from '../../api/context';
 import type { PasswordService } from './password.service';
 
 @Resolver()

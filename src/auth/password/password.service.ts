@@ -1,24 +1,26 @@
 import type { DataSource, Repository } from 'typeorm';
-import { BadUserInputError, InvalidConfirmationError, UnauthenticatedError } from '../../common/errors';
 import type { Logger } from '../../common/logger';
 import type { AttemptLimiter } from '../../common/rate-limit';
 import { newOpaqueToken } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { parseUserAgent } from '../../devices/device';
 import { describeIpPlace } from '../../devices/location';
-import { MailKind, type CappedMailer } from '../../mail/capped-mailer';
-import type { SecurityNotices } from '../../mail/security-notices';
+import { MailKind, type CappedMailer } from '../../mail/capped-mailer.service';
+import type { SecurityNotices } from '../../mail/security-notices.service';
 import { passwordReset, publicLink } from '../../mail/templates';
 import { TerminationReason, type SessionEntity } from '../../sessions/session.entity';
-import type { ClientInfo, SessionService } from '../../sessions/session.service';
-import type { SessionTerminator } from '../../sessions/session-terminator';
-import { normalizeEmail } from '../email-address';
+import type { ClientInfo } from '../../devices/client-info';
+import type { SessionService } from '../../sessions/session.service';
+import type { SessionTerminator } from '../../sessions/session-terminator.service';
+import { normalizeEmail } from '../../common/email-address';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
-import type { OneTimeTokens } from '../one-time-tokens';
-import { assertAcceptablePassword } from '../password-policy';
-import { hashPassword, verifyPassword } from '../passwords';
+import type { OneTimeTokens } from '../one-time-tokens.service';
+import { assertAcceptablePassword } from './password-policy';
+import { hashPassword, verifyPassword } from './password-hashing';
 import type { TwoFactor } from '../two-factor/two-factor.service';
 import { UserEntity } from '../user.entity';
+import { signInRequired } from '../../sessions/session.errors';
+import { resetLinkInvalid, wrongCurrentPassword } from './password.errors';
 
 export const RESET_TOKEN_TTL_MINUTES = 30;
 /** A reset turns off two-factor set up this recently: the way back for an owner locked out by a thief's app. */
@@ -48,11 +50,11 @@ export class PasswordService {
     // Per session, with the step-up confirmations: guesses from a stolen session never lock out the owner's.
     await this.limits.wrongPasswords.assertAllowed(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     assertAcceptablePassword(newPassword, 'newPassword', user);
     if (!(await verifyPassword(user.passwordHash, currentPassword))) {
       await this.limits.wrongPasswords.recordFailure(viewer.id);
-      throw new InvalidConfirmationError('The current password is not correct.');
+      throw wrongCurrentPassword();
     }
     const passwordHash = await hashPassword(newPassword);
     const { sessionIds } = await this.terminator.end({
@@ -115,9 +117,8 @@ export class PasswordService {
 
   /** Sets the new password, signs every device out, and turns off two-factor set up in the last 7 days. */
   async reset(token: string, newPassword: string, client: ClientInfo): Promise<void> {
-    const invalid = () => new BadUserInputError('This reset link is invalid, used or expired. Ask for a new one.', 'token');
     const pending = await this.tokens.peek(OneTimeTokenPurpose.PASSWORD_RESET, token.trim());
-    if (!pending) throw invalid();
+    if (!pending) throw resetLinkInvalid();
     assertAcceptablePassword(newPassword, 'newPassword', (await this.users.findOneBy({ id: pending.userId })) ?? {});
     const passwordHash = await hashPassword(newPassword);
     let clearedTwoFactor = false;
@@ -129,7 +130,7 @@ export class PasswordService {
       client,
       // Spent in the same transaction as the new password: both happen, or neither.
       alongside: async (manager) => {
-        if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw invalid();
+        if (!(await this.tokens.spend(OneTimeTokenPurpose.PASSWORD_RESET, token.trim(), {}, manager))) throw resetLinkInvalid();
         // The other links mailed meanwhile die with this one: the reset is done.
         await this.tokens.revokeAll(pending.userId, OneTimeTokenPurpose.PASSWORD_RESET, manager);
         await manager.getRepository(UserEntity).update({ id: pending.userId }, { passwordHash, passwordChangedAt: new Date() });

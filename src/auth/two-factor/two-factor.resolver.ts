@@ -1,19 +1,11 @@
-import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
-import { requireViewer, type RequestContext } from '../../common/context';
-import { UnauthenticatedError } from '../../common/errors';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { requireViewer, type RequestContext } from '../../api/context';
 import type { AuthService } from '../auth.service';
 import { ConfirmationInput } from '../step-up/confirmation.input';
-import type { StepUp } from '../step-up/step-up';
+import type { StepUp } from '../step-up/step-up.service';
 import type { TwoFactor } from './two-factor.service';
-
-@ObjectType()
-export class TotpSetup {
-  @Field({ description: 'Base32; for apps that cannot scan the otpauth URL.' })
-  secret: string;
-
-  @Field({ description: 'otpauth://totp/... for a QR code.' })
-  otpauthUrl: string;
-}
+import { TotpSetup } from './totp-setup.type';
+import { signInRequired } from '../../sessions/session.errors';
 
 @Resolver()
 export class TwoFactorResolver {
@@ -26,7 +18,7 @@ export class TwoFactorResolver {
   private async viewerAndUser(context: RequestContext) {
     const viewer = requireViewer(context);
     const user = await this.auth.findUser(viewer.userId);
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     return { viewer, user };
   }
 
@@ -41,7 +33,8 @@ export class TwoFactorResolver {
     const { viewer, user } = await this.viewerAndUser(context);
     this.twoFactor.assertCanBegin(user);
     await this.stepUp.require(viewer, confirmation, context.client, 'beginTotpSetup');
-    return Object.assign(new TotpSetup(), await this.twoFactor.begin(user));
+    const { secret, otpauthUrl } = await this.twoFactor.begin(user);
+    return { secret, otpauthUrl } satisfies TotpSetup;
   }
 
   @Mutation(() => [String], { description: 'Turns two-factor on; returns one-time recovery codes, shown only this once.' })

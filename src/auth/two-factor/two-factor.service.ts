@@ -1,14 +1,14 @@
 import { IsNull, Not, type DataSource, type EntityManager, type Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
-import type { AuditLog, AuditOrigin } from '../../audit/audit-log';
-import { BadUserInputError, InvalidConfirmationError } from '../../common/errors';
+import type { AuditLog, AuditOrigin } from '../../audit/audit-log.service';
 import { SecretBox, SecretBoxError } from '../../common/secret-box';
-import type { SecurityNotices } from '../../mail/security-notices';
+import type { SecurityNotices } from '../../mail/security-notices.service';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
-import type { OneTimeTokens } from '../one-time-tokens';
+import type { OneTimeTokens } from '../one-time-tokens.service';
 import { UserEntity } from '../user.entity';
 import { hashRecoveryCode, looksLikeRecoveryCode, newRecoveryCodes } from './recovery-codes';
 import { newTotpSecret, TOTP_ISSUER, totpUri, verifyTotp } from './totp';
+import { emailNotVerified, setupCodeWrong, setupNotStarted, twoFactorAlreadyOn, twoFactorNotOn } from './two-factor.errors';
 
 /** TOTP (RFC 6238) second factor with single-use recovery codes. */
 export class TwoFactor {
@@ -70,8 +70,8 @@ export class TwoFactor {
 
   assertCanBegin(user: UserEntity): void {
     // Two-factor can lock an account: only one whose owner proved the address may turn it on.
-    if (!user.emailVerifiedAt) throw new BadUserInputError('Confirm your email address first (the link we emailed you), then turn on two-factor authentication.', 'email');
-    if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on. Turn it off first to set up a new app.');
+    if (!user.emailVerifiedAt) throw emailNotVerified('Confirm your email address first (the link we emailed you), then turn on two-factor authentication.');
+    if (this.isEnabled(user)) throw twoFactorAlreadyOn('Two-factor authentication is already on. Turn it off first to set up a new app.');
   }
 
   /** Starts (or restarts) setup: the secret is kept pending until a code from the app confirms it. */
@@ -84,12 +84,12 @@ export class TwoFactor {
 
   /** Turns two-factor on once the app shows a valid code; returns the recovery codes, shown only now. */
   async confirm(user: UserEntity, code: string, origin: AuditOrigin): Promise<string[]> {
-    if (this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is already on.');
-    if (!user.emailVerifiedAt) throw new BadUserInputError('Confirm your email address first.', 'email');
-    if (!user.totpPendingSecret) throw new BadUserInputError('Start with beginTotpSetup.');
+    if (this.isEnabled(user)) throw twoFactorAlreadyOn('Two-factor authentication is already on.');
+    if (!user.emailVerifiedAt) throw emailNotVerified('Confirm your email address first.');
+    if (!user.totpPendingSecret) throw setupNotStarted();
     const pendingSecret = this.open(user.id, user.totpPendingSecret);
     const result = await verifyTotp(pendingSecret, code, { lastUsedStep: null });
-    if (!result.ok) throw new InvalidConfirmationError('That code is not correct. Check the time on your device and try the newest code.');
+    if (!result.ok) throw setupCodeWrong();
     const codes = newRecoveryCodes();
     await this.dataSource.transaction(async (manager) => {
       await manager.getRepository(UserEntity).update(
@@ -107,7 +107,7 @@ export class TwoFactor {
   }
 
   async disable(user: UserEntity, origin: AuditOrigin): Promise<void> {
-    if (!this.isEnabled(user)) throw new BadUserInputError('Two-factor authentication is not on.');
+    if (!this.isEnabled(user)) throw twoFactorNotOn();
     await this.dataSource.transaction(async (manager: EntityManager) => {
       await manager
         .getRepository(UserEntity)

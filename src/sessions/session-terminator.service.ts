@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import type { DataSource, EntityManager } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog, AuditRecord } from '../audit/audit-log';
+import type { AuditLog, AuditRecord } from '../audit/audit-log.service';
 import type { DatabaseClock } from '../db/clock';
 import type { Logger } from '../common/logger';
 import type { Metrics } from '../observability/metrics';
-import type { CacheCoherence } from './cache-coherence';
+import type { CacheCoherence } from './cache-coherence.service';
 import { TerminationReason } from './session.entity';
 import { snapshotOf, type SessionFacts } from './session-events';
-import type { SessionEventHub } from './session-event-hub';
-import { isSessionId, type ClientInfo } from './session.service';
-import type { EndingFacts, EndingOutbox } from '../ssf/ssf-outbox';
+import type { SessionEventHub } from './session-event-hub.service';
+import type { ClientInfo } from '../devices/client-info';
+import { isSessionId } from './session.service';
+import type { EndingFacts, EndingSink } from './ending-sink';
 
 /** SQLite stores datetimes as UTC text without a zone. */
 function sqliteDate(text: string): Date {
@@ -81,7 +82,7 @@ export class SessionTerminator {
     private readonly logger: Logger,
     private readonly caches: CacheCoherence,
     /** Writes one SET per ended session and SSF stream, in the ending's own statement or transaction. */
-    private readonly outbox: EndingOutbox,
+    private readonly outbox: EndingSink,
     private readonly metrics?: Metrics,
   ) {}
 

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { randomUUID } from 'node:crypto';
+import type { EndingFacts, EndingSink } from '../sessions/ending-sink';
 import { TerminationReason } from '../sessions/session.entity';
 
 /** Outbox rows' event kinds; the SET's event URI follows from it (see set-claims.ts). */
@@ -14,19 +15,6 @@ export const IDLE_TIMEOUT = 'IDLE_TIMEOUT';
 /** Where a stream asks for session-revoked events (streams hold the URIs they deliver, space-separated). */
 const TAKES_SESSION_REVOKED = `s.status <> 'disabled' AND s.events_delivered LIKE '%/session-revoked%'`;
 
-/** What every SET of one ending shares. */
-export interface EndingFacts {
-  userId: string;
-  reason: TerminationReason;
-  at: Date;
-  /** When delivery may start: the real time of the ending (`at` may be a sweep's chosen time). */
-  dueAt: Date;
-  actorSessionId: string | null;
-  actorClientId: string | null;
-  /** Support staff's note (admin endings), carried in reason_admin. */
-  note?: string | null;
-}
-
 const COLUMNS = 'stream_id, jti, event_type, session_id, user_id, reason, actor_session_id, actor_client_id, event_at, next_attempt_at';
 
 /**
@@ -36,7 +24,7 @@ const COLUMNS = 'stream_id, jti, event_type, session_id, user_id, reason, actor_
  * nor a SET without its ending. With no stream, the cost is a scan of the empty streams table
  * inside that statement. Delivery (push and poll) reads the rows later; `committed` wakes it.
  */
-export class EndingOutbox {
+export class EndingOutbox implements EndingSink {
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly dataSource: DataSource) {}

@@ -1,19 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager, Repository } from 'typeorm';
-import { BadUserInputError } from '../common/errors';
 import type { DatabaseClock } from '../db/clock';
 import { parseUserAgent } from '../devices/device';
 import { locateIp } from '../devices/location';
-import type { SessionFacts } from '../sessions/session-events';
-import type { ClientInfo } from '../sessions/session.service';
+import type { ClientInfo } from '../devices/client-info';
 import { AuditEventEntity, AuditEventType } from './audit-event.entity';
+import { cursorInvalid, pageSizeOutOfRange } from './audit.errors';
+
+/** The session that acted, as the audit log names it (any session-like value fits). */
+export interface AuditActor {
+  id: string;
+  deviceLabel: string;
+  ipAddress: string;
+}
 
 /** Where an event came from: the request that caused it, and the session that made it, if any. */
 export interface AuditOrigin {
   /** The device that sent the request; null for the server's own work (expiry). */
   client: ClientInfo | null;
   /** The session that acted; null for failed sign-ins, resets and emailed links. */
-  actor: Pick<SessionFacts, 'id' | 'deviceLabel' | 'ipAddress'> | null;
+  actor: AuditActor | null;
   /** The service client that acted (admin actions), named in place of a device. */
   serviceClientId?: string | null;
 }
@@ -83,7 +89,7 @@ export class AuditLog {
   /** Newest first; `after` is the opaque cursor of the last event of the previous page. */
   async page(userId: string, first: number, after: string | null | undefined): Promise<AuditPage> {
     if (!Number.isInteger(first) || first < 1 || first > AUDIT_PAGE_MAX) {
-      throw new BadUserInputError(`first must be between 1 and ${AUDIT_PAGE_MAX}.`, 'first');
+      throw pageSizeOutOfRange(AUDIT_PAGE_MAX);
     }
     const query = this.events
       .createQueryBuilder('e')
@@ -108,7 +114,7 @@ function decodeCursor(cursor: string): { at: Date; id: string } {
   const [iso, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const at = new Date(iso ?? '');
   if (rest.length || !id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(at.getTime())) {
-    throw new BadUserInputError('after is not a cursor from this list.', 'after');
+    throw cursorInvalid();
   }
   return { at, id };
 }

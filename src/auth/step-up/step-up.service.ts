@@ -1,21 +1,24 @@
 import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
-import type { AuditLog } from '../../audit/audit-log';
-import { BadUserInputError, InvalidConfirmationError, RateLimitedError, StepUpRequiredError, UnauthenticatedError, type ConfirmationMethod } from '../../common/errors';
+import type { AuditLog } from '../../audit/audit-log.service';
+import { type ConfirmationMethod } from '../../common/errors';
 import type { AttemptLimiter } from '../../common/rate-limit';
 import { newNumericCode } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { describeIpPlace } from '../../devices/location';
-import { MailKind, type CappedMailer } from '../../mail/capped-mailer';
+import { MailKind, type CappedMailer } from '../../mail/capped-mailer.service';
 import { confirmationCode } from '../../mail/templates';
 import type { SessionEntity } from '../../sessions/session.entity';
-import type { ClientInfo, SessionService } from '../../sessions/session.service';
+import type { ClientInfo } from '../../devices/client-info';
+import type { SessionService } from '../../sessions/session.service';
 import { OneTimeTokenPurpose } from '../one-time-token.entity';
-import type { OneTimeTokens } from '../one-time-tokens';
-import { verifyPassword } from '../passwords';
+import type { OneTimeTokens } from '../one-time-tokens.service';
+import { verifyPassword } from '../password/password-hashing';
 import type { TwoFactor } from '../two-factor/two-factor.service';
 import { UserEntity } from '../user.entity';
 import type { ConfirmationInput } from './confirmation.input';
+import { signInRequired } from '../../sessions/session.errors';
+import { confirmationAmbiguous, confirmationWrong, emailCodeCapped, stepUpRequired, totpCannotTurnOnTwoFactor, twoFactorTooNew } from './step-up.errors';
 
 /** The actions that need the person holding the device to prove who they are, and what each warns. */
 export const SENSITIVE_ACTIONS = {
@@ -65,7 +68,7 @@ export class StepUp {
   async require(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action: SensitiveAction): Promise<void> {
     if (hasAnswer(confirmation)) return this.confirm(viewer, confirmation, client, action);
     if (this.isFresh(viewer)) return;
-    throw new StepUpRequiredError(await this.methods(viewer.userId, action), SENSITIVE_ACTIONS[action]);
+    throw stepUpRequired(await this.methods(viewer.userId, action), SENSITIVE_ACTIONS[action]);
   }
 
   /** Did this session confirm (or sign in) within the window? No I/O: callers may skip work before a confirmation. */
@@ -81,17 +84,15 @@ export class StepUp {
    */
   async confirm(viewer: SessionEntity, confirmation: ConfirmationInput | null | undefined, client: ClientInfo, action?: SensitiveAction): Promise<void> {
     const answers = [confirmation?.password, confirmation?.otp, confirmation?.emailCode].filter((value) => value != null && value !== '');
-    if (answers.length !== 1) throw new BadUserInputError('Give exactly one of password, otp or emailCode.', 'confirmation');
+    if (answers.length !== 1) throw confirmationAmbiguous();
     if (confirmation?.otp && action === 'beginTotpSetup') {
-      throw new BadUserInputError('Confirm with your password or an emailed code to turn on two-factor authentication.', 'confirmation');
+      throw totpCannotTurnOnTwoFactor();
     }
     await this.limits.failures.assertAllowed(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     if (confirmation?.otp && action && ENDS_OTHER_SESSIONS.has(action) && this.isYoung(user)) {
-      throw new InvalidConfirmationError(
-        `A two-factor app set up less than ${YOUNG_FACTOR_HOURS} hours ago cannot sign other devices out. Confirm with your password or an emailed code.`,
-      );
+      throw twoFactorTooNew(YOUNG_FACTOR_HOURS);
     }
     let right: boolean;
     if (confirmation?.password) right = await verifyPassword(user.passwordHash, confirmation.password);
@@ -100,7 +101,7 @@ export class StepUp {
     if (!right) {
       await this.auditLog.record({ userId: user.id, type: AuditEventType.CONFIRMATION_FAILED, origin: { client, actor: viewer } });
       await this.limits.failures.recordFailure(viewer.id);
-      throw new InvalidConfirmationError();
+      throw confirmationWrong();
     }
     const now = new Date();
     await this.sessions.markConfirmed(viewer.id, now);
@@ -130,7 +131,7 @@ export class StepUp {
   async sendEmailCode(viewer: SessionEntity, client: ClientInfo): Promise<void> {
     await this.limits.emailCodes.take(viewer.id);
     const user = await this.users.findOneBy({ id: viewer.userId });
-    if (!user) throw new UnauthenticatedError();
+    if (!user) throw signInRequired();
     const outcome = await this.mail.send(user.email, MailKind.CONFIRMATION_CODE, async () => {
       const code = newNumericCode(6);
       await this.tokens.issue(user.id, OneTimeTokenPurpose.EMAIL_CONFIRMATION, code, {
@@ -146,7 +147,7 @@ export class StepUp {
         place: describeIpPlace(client.ipAddress),
       });
     });
-    if (!outcome.sent) throw new RateLimitedError(outcome.retryAfterSeconds);
+    if (!outcome.sent) throw emailCodeCapped(outcome.retryAfterSeconds);
   }
 }
 

@@ -1,4 +1,10 @@
-import { BadUserInputError } from '../common/errors';
+import { BadUserInputError } from './errors';
+
+/** `extensions.reason` values of an address refused by normalizeEmail (README "Errors"). */
+export const EmailReason = {
+  EMAIL_INVISIBLE_CHARACTERS: 'EMAIL_INVISIBLE_CHARACTERS',
+  EMAIL_MIXED_SCRIPTS: 'EMAIL_MIXED_SCRIPTS',
+} as const;
 
 // Format, bidirectional and other invisible characters (zero-width space and joiners, BOM, word
 // joiner, soft hyphen, bidi overrides, variation selectors, tag characters) and any space left inside.
@@ -38,7 +44,7 @@ function isSingleOrAllowedMix(scripts: Set<Script>): boolean {
 export function normalizeEmail(email: string, field = 'email'): string {
   const normalized = email.normalize('NFKC').trim().toLowerCase();
   if (INVISIBLE.test(normalized)) {
-    throw new BadUserInputError('The email address contains invisible characters or spaces.', field);
+    throw new BadUserInputError('The email address contains invisible characters or spaces.', field, EmailReason.EMAIL_INVISIBLE_CHARACTERS);
   }
   // Per part: a Cyrillic mailbox at a Latin domain is a real address; a Cyrillic 'а' inside a Latin name is not.
   const at = normalized.lastIndexOf('@');
@@ -47,7 +53,7 @@ export function normalizeEmail(email: string, field = 'email'): string {
     const scripts = new Set<Script>();
     for (const letter of part.match(/\p{L}/gu) ?? []) scripts.add(scriptOf(letter));
     if (!isSingleOrAllowedMix(scripts)) {
-      throw new BadUserInputError('The email address mixes letters of different alphabets; type it again in one.', field);
+      throw new BadUserInputError('The email address mixes letters of different alphabets; type it again in one.', field, EmailReason.EMAIL_MIXED_SCRIPTS);
     }
   }
   return normalized;

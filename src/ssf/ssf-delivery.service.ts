@@ -3,9 +3,9 @@ import type { Logger } from '../common/logger';
 import type { DatabaseClock } from '../db/clock';
 import { postSet } from './receiver-endpoint';
 import { setClaims, type OutboxRow } from './set-claims';
-import type { SetSigner } from './ssf-keys';
-import type { EndingOutbox } from './ssf-outbox';
-import { PUSH, type SsfStreams } from './ssf-streams';
+import type { SetSigner } from './ssf-keys.service';
+import type { EndingOutbox } from './ssf-outbox.service';
+import { PUSH, type SsfStreams } from './ssf-streams.service';
 import { runSql } from './sql';
 
 export interface PushOptions {

@@ -5,7 +5,7 @@ import { CloseCode, CloseReason } from '../realtime/close-codes';
 import { listenerStream } from '../realtime/listener-stream';
 import type { SocketRegistry } from '../realtime/socket-registry';
 import { factsFromSnapshot, type SessionBusEvent } from './session-events';
-import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.types';
+import { SessionChangeKind, SessionsChangedEvent, SessionTerminatedEvent, toSession } from './session.type';
 
 /** Counts down the subscribers a termination event was handed to, until each has sent it. */
 class Delivery {
@@ -94,7 +94,7 @@ export class SessionEventHub {
     await Promise.all(
       event.sessionIds.map((sessionId) =>
         this.terminateLocally(
-          Object.assign(new SessionTerminatedEvent(), { sessionId, reason: event.reason, terminatedAt, terminatedBy }),
+          { sessionId, reason: event.reason, terminatedAt, terminatedBy } satisfies SessionTerminatedEvent,
         ),
       ),
     );
@@ -131,7 +131,7 @@ export class SessionEventHub {
   }
 
   private emitChange(userId: string, kind: SessionChangeKind, sessionIds: string[]): void {
-    this.local.emit(changedTopic(userId), Object.assign(new SessionsChangedEvent(), { kind, sessionIds }));
+    this.local.emit(changedTopic(userId), { kind, sessionIds } satisfies SessionsChangedEvent);
   }
 
   /**

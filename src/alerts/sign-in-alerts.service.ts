@@ -1,17 +1,18 @@
 import type { Logger } from '../common/logger';
-import { BadUserInputError } from '../common/errors';
 import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { describeLocation } from '../devices/location';
-import { MailKind, type CappedMailer } from '../mail/capped-mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer.service';
 import { newSignInAlert, publicLink } from '../mail/templates';
 import { OneTimeTokenPurpose } from '../auth/one-time-token.entity';
-import type { OneTimeTokens } from '../auth/one-time-tokens';
+import type { OneTimeTokens } from '../auth/one-time-tokens.service';
 import type { PasswordService } from '../auth/password/password.service';
 import type { UserEntity } from '../auth/user.entity';
 import { TerminationReason, type SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo, SessionService } from '../sessions/session.service';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionService } from '../sessions/session.service';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
+import { reportLinkInvalid } from './alerts.errors';
 
 /** A report link hands over a password reset, so it lives a day, not as long as the mail sits in an inbox. */
 export const REPORT_LINK_TTL_HOURS = 24;
@@ -69,13 +70,12 @@ export class SignInAlerts {
    * would hand over a password reset with nothing left to report.
    */
   async report(token: string, client: ClientInfo): Promise<string> {
-    const invalid = () => new BadUserInputError('This link is invalid, used or expired.', 'token');
     const pending = await this.tokens.peek(OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token.trim());
-    if (!pending?.sessionId) throw invalid();
+    if (!pending?.sessionId) throw reportLinkInvalid();
     // A password change spends the account's report links (PasswordService).
-    if (!(await this.sessions.findLive(pending.userId, pending.sessionId))) throw invalid();
+    if (!(await this.sessions.findLive(pending.userId, pending.sessionId))) throw reportLinkInvalid();
     const spent = await this.tokens.spend(OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN, token.trim());
-    if (!spent?.sessionId) throw invalid();
+    if (!spent?.sessionId) throw reportLinkInvalid();
     await this.terminator.end({
       userId: spent.userId,
       target: { sessionIds: [spent.sessionId] },

@@ -1,7 +1,7 @@
 import { Field, ID, ObjectType, registerEnumType } from 'type-graphql';
-import { Location, toLocation } from '../sessions/session.types';
+import { Location, toLocation } from '../devices/location.type';
 import { AuditEventType, type AuditEventEntity } from './audit-event.entity';
-import { encodeCursor } from './audit-log';
+import { encodeCursor } from './audit-log.service';
 
 registerEnumType(AuditEventType, {
   name: 'AuditEventType',
@@ -69,7 +69,7 @@ export class AuditEventConnection {
 }
 
 export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
-  return Object.assign(new AuditEvent(), {
+  return {
     id: entity.id,
     type: entity.type,
     at: entity.at,
@@ -78,13 +78,13 @@ export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
     location: toLocation(entity.place),
     deviceLabel: entity.deviceLabel,
     targetSessionIds: entity.targetSessionIds,
-  });
+  } satisfies AuditEvent;
 }
 
 export function toConnection(events: AuditEventEntity[], hasNextPage: boolean): AuditEventConnection {
-  const edges = events.map((event) => Object.assign(new AuditEventEdge(), { node: toAuditEvent(event), cursor: encodeCursor(event) }));
-  return Object.assign(new AuditEventConnection(), {
+  const edges = events.map((event) => ({ node: toAuditEvent(event), cursor: encodeCursor(event) } satisfies AuditEventEdge));
+  return {
     edges,
-    pageInfo: Object.assign(new PageInfo(), { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }),
-  });
+    pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } satisfies PageInfo,
+  } satisfies AuditEventConnection;
 }

@@ -5,7 +5,7 @@ import type { DataSource } from 'typeorm';
 import type { Logger } from '../common/logger';
 import type { EventBus } from '../realtime/event-bus';
 import type { RedisLeases } from '../realtime/lease';
-import type { SessionCache } from './session-cache';
+import type { SessionCache } from './session-cache.service';
 import type { SessionBusEvent } from './session-events';
 
 /** "This instance has dropped the sessions of ending `ackId`." */

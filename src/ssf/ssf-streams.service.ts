@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { SecretBox } from '../common/secret-box';
 import type { DatabaseClock } from '../db/clock';
-import type { ServicePrincipal } from '../service-clients/service-clients';
+import type { ServicePrincipal } from '../service-clients/service-clients.service';
 import { EVENTS_SUPPORTED, setClaims, type OutboxRow } from './set-claims';
-import type { SetSigner } from './ssf-keys';
-import { insertRows, OutboxEventKind, type EndingOutbox } from './ssf-outbox';
+import type { SetSigner } from './ssf-keys.service';
+import { insertRows, OutboxEventKind, type EndingOutbox } from './ssf-outbox.service';
 import { endpointProblem } from './receiver-endpoint';
 import { runSql } from './sql';
 

@@ -1,7 +1,7 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common';
-import { BadUserInputError } from '../common/errors';
-import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from './auth.types';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth.input';
+import { passwordLength, passwordTooWeak } from './password.errors';
 
 /**
  * zxcvbn's score runs 0 (guessable in under 10^3 tries) to 4 (over 10^10). 3 is "safely
@@ -20,10 +20,10 @@ const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });
  */
 export function assertAcceptablePassword(password: string, field: string, context: { email?: string } = {}): void {
   if (password.length < PASSWORD_MIN_LENGTH || password.length > PASSWORD_MAX_LENGTH) {
-    throw new BadUserInputError(`Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`, field);
+    throw passwordLength(field);
   }
   const userInputs = context.email ? [context.email, context.email.split('@')[0] ?? '', ...context.email.split(/[@.+_-]/)].filter((part) => part.length > 2) : [];
   if (strength.check(password, userInputs).score < MIN_PASSWORD_SCORE) {
-    throw new BadUserInputError('This password is too common or too easy to guess. Try a few unrelated words, or a longer one.', field);
+    throw passwordTooWeak(field);
   }
 }

@@ -1,7 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isDatabaseUnavailable } from '../db/outage';
-import { ErrorCode, ServiceUnavailableError, SignoffError } from './errors';
-import type { Logger } from './logger';
+import { ErrorCode, ServiceUnavailableError, SignoffError } from '../common/errors';
+import type { Logger } from '../common/logger';
 
 /**
  * The one place that decides what an error looks like on the wire, for HTTP and WebSocket alike.

@@ -6,8 +6,8 @@ import type { SocketRegistry } from '../realtime/socket-registry';
 import { SessionEntity, TerminationReason } from './session.entity';
 import { snapshotOf } from './session-events';
 import { idleBefore } from './session-lifetime';
-import type { SessionEventHub } from './session-event-hub';
-import type { SessionTerminator } from './session-terminator';
+import type { SessionEventHub } from './session-event-hub.service';
+import type { SessionTerminator } from './session-terminator.service';
 
 const BATCH = 500;
 

@@ -1,8 +1,8 @@
 import type { Logger } from '../common/logger';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
-import type { ClientInfo } from '../sessions/session.service';
-import { MailKind, type CappedMailer } from './capped-mailer';
+import type { ClientInfo } from '../devices/client-info';
+import { MailKind, type CappedMailer } from './capped-mailer.service';
 import { securityChange, type SecurityChange } from './templates';
 
 /**

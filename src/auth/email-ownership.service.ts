@@ -1,19 +1,19 @@
 import type { DataSource, Repository } from 'typeorm';
-import { BadUserInputError } from '../common/errors';
 import type { Logger } from '../common/logger';
 import type { AttemptLimiter } from '../common/rate-limit';
 import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { parseUserAgent } from '../devices/device';
 import { describeIpPlace } from '../devices/location';
-import { MailKind, type CappedMailer } from '../mail/capped-mailer';
+import { MailKind, type CappedMailer } from '../mail/capped-mailer.service';
 import { emailVerification, publicLink, registrationAttempt } from '../mail/templates';
 import { TerminationReason } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/session.service';
-import type { SessionTerminator } from '../sessions/session-terminator';
+import type { ClientInfo } from '../devices/client-info';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
 import { OneTimeTokenPurpose } from './one-time-token.entity';
-import type { OneTimeTokens } from './one-time-tokens';
+import type { OneTimeTokens } from './one-time-tokens.service';
 import { UserEntity } from './user.entity';
+import { emailTaken, verificationLinkInvalid } from './auth.errors';
 
 export const VERIFICATION_LINK_TTL_HOURS = 24;
 const VERIFICATION_TOKEN_PREFIX = 'sov';
@@ -97,13 +97,12 @@ export class EmailOwnership {
    * address from its unverified holder, ending every session of that holder.
    */
   async verify(token: string, client: ClientInfo): Promise<void> {
-    const invalid = () => new BadUserInputError('This link is invalid, used or expired. Sign in and ask for a new one.', 'token');
     const pending = await this.tokens.peek(OneTimeTokenPurpose.EMAIL_VERIFICATION, token.trim());
-    if (!pending) throw invalid();
+    if (!pending) throw verificationLinkInvalid();
     const user = await this.users.findOneBy({ id: pending.userId });
-    if (!user) throw invalid();
+    if (!user) throw verificationLinkInvalid();
     const spend = async (manager: import('typeorm').EntityManager) => {
-      if (!(await this.tokens.spend(OneTimeTokenPurpose.EMAIL_VERIFICATION, token.trim(), {}, manager))) throw invalid();
+      if (!(await this.tokens.spend(OneTimeTokenPurpose.EMAIL_VERIFICATION, token.trim(), {}, manager))) throw verificationLinkInvalid();
     };
 
     if (user.holdsEmail) {
@@ -127,7 +126,7 @@ export class EmailOwnership {
           .set({ holdsEmail: false })
           .where('id = :id AND holds_email = :holds AND email_verified_at IS NULL', { id: holder.id, holds: true })
           .execute();
-        if (!released.affected) throw new BadUserInputError('This address belongs to another account that has proved it.', 'token');
+        if (!released.affected) throw emailTaken();
       }
       await repository.update({ id: user.id }, { holdsEmail: true, emailVerifiedAt: now });
     };

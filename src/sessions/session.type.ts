@@ -1,10 +1,9 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DeviceType } from '../devices/device';
-import type { GeoLocation } from '../devices/location';
+import { Device } from '../devices/device.type';
+import { Location, toLocation } from '../devices/location.type';
 import { SessionFlag, TerminationReason } from './session.entity';
 import type { SessionFacts } from './session-events';
 
-registerEnumType(DeviceType, { name: 'DeviceType' });
 registerEnumType(SessionFlag, {
   name: 'SessionFlag',
   valuesConfig: {
@@ -29,48 +28,6 @@ export enum SessionChangeKind {
   REVOKED = 'REVOKED',
 }
 registerEnumType(SessionChangeKind, { name: 'SessionChangeKind' });
-
-@ObjectType({ description: 'The device a session signed in from, as parsed from its User-Agent and, for apps, as the app declared it.' })
-export class Device {
-  @Field(() => DeviceType)
-  type: DeviceType;
-
-  @Field(() => String, { nullable: true, description: '"iOS 17.4", "Windows 10"' })
-  os: string | null;
-
-  @Field(() => String, { nullable: true, description: '"Safari 17", "Instagram App", "Chrome 126"' })
-  browser: string | null;
-
-  @Field(() => String, { nullable: true, description: '"iPhone", "Pixel 8"' })
-  model: string | null;
-
-  @Field({ description: 'Human summary, e.g. "Chrome on macOS", or "Ada\'s Pixel 8 · Android app 2.3.1" when the app declared its device.' })
-  label: string;
-
-  @Field(() => String, { nullable: true, description: 'The name the app declared at sign-in (`device.name`); unverified, like the User-Agent.' })
-  name: string | null;
-
-  @Field(() => String, { nullable: true, description: 'The platform the app declared at sign-in (`device.platform`); unverified.' })
-  platform: string | null;
-
-  @Field(() => String, { nullable: true, description: 'The app version declared at sign-in (`device.appVersion`); unverified.' })
-  appVersion: string | null;
-}
-
-@ObjectType({ description: 'Approximate place of an IP address; every field is null for private and loopback addresses.' })
-export class Location {
-  @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2.' })
-  countryCode: string | null;
-
-  @Field(() => String, { nullable: true })
-  country: string | null;
-
-  @Field(() => String, { nullable: true })
-  region: string | null;
-
-  @Field(() => String, { nullable: true })
-  city: string | null;
-}
 
 @ObjectType({ description: 'One signed-in device of the account.' })
 export class Session {
@@ -102,16 +59,10 @@ export class Session {
   flags: SessionFlag[];
 }
 
-/** The place columns a session or audit event stores, as the GraphQL Location. */
-export function toLocation(place: GeoLocation): Location {
-  const { countryCode, country, region, city } = place;
-  return Object.assign(new Location(), { countryCode, country, region, city });
-}
-
 export function toSession(facts: SessionFacts, currentSessionId: string | null): Session {
-  return Object.assign(new Session(), {
+  return {
     id: facts.id,
-    device: Object.assign(new Device(), {
+    device: {
       type: facts.deviceType,
       os: facts.deviceOs,
       browser: facts.deviceBrowser,
@@ -120,7 +71,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
       name: facts.deviceName ?? null,
       platform: facts.devicePlatform ?? null,
       appVersion: facts.deviceAppVersion ?? null,
-    }),
+    } satisfies Device,
     ipAddress: facts.ipAddress,
     location: toLocation(facts.place),
     createdAt: facts.createdAt,
@@ -128,7 +79,7 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
     expiresAt: facts.expiresAt,
     current: facts.id === currentSessionId,
     flags: facts.flags,
-  });
+  } satisfies Session;
 }
 
 @ObjectType()

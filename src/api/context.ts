@@ -1,7 +1,7 @@
 import type { SessionEntity } from '../sessions/session.entity';
-import type { ClientInfo } from '../sessions/session.service';
-import type { AdminActions } from '../admin/admin-actions';
-import { UnauthenticatedError } from './errors';
+import type { ClientInfo } from '../devices/client-info';
+import type { AdminActions } from '../admin/admin-actions.service';
+import { signInRequired } from '../sessions/session.errors';
 
 /** What every resolver knows about the request, built the same way for HTTP and WebSocket. */
 export interface RequestContext {
@@ -13,7 +13,7 @@ export interface RequestContext {
 }
 
 export function requireViewer(context: RequestContext): SessionEntity {
-  if (!context.viewer) throw new UnauthenticatedError();
+  if (!context.viewer) throw signInRequired();
   return context.viewer;
 }
 

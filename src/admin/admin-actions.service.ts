@@ -1,14 +1,15 @@
 import { In, type DataSource, type Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
-import type { AuditLog } from '../audit/audit-log';
-import { normalizeEmail } from '../auth/email-address';
+import type { AuditLog } from '../audit/audit-log.service';
+import { normalizeEmail } from '../common/email-address';
 import { UserEntity } from '../auth/user.entity';
-import { NotFoundError } from '../common/errors';
 import type { SessionFacts } from '../sessions/session-events';
 import { TerminationReason } from '../sessions/session.entity';
-import type { SessionTerminator } from '../sessions/session-terminator';
-import { isSessionId, type ClientInfo, type SessionService } from '../sessions/session.service';
+import type { SessionTerminator } from '../sessions/session-terminator.service';
+import type { ClientInfo } from '../devices/client-info';
+import { isSessionId, type SessionService } from '../sessions/session.service';
 import { SessionEntity as Sessions } from '../sessions/session.entity';
+import { adminSessionNotFound, userNotFound } from './admin.errors';
 
 /** Users are looked up by id only in this UUID form. */
 const isUserId = isSessionId;
@@ -48,7 +49,7 @@ export class AdminActions {
 
   async userSessions(userId: string): Promise<SessionFacts[]> {
     const user = isUserId(userId) ? await this.users.findOneBy({ id: userId.toLowerCase() }) : null;
-    if (!user) throw new NotFoundError('No such user.');
+    if (!user) throw userNotFound();
     const live = await this.sessions.listLive(user.id);
     await this.audit(user.id, AuditEventType.ADMIN_ACCOUNT_VIEWED, live.map((session) => session.id));
     return live;
@@ -57,16 +58,16 @@ export class AdminActions {
   /** Ends every live session of the account. */
   async revokeUserSessions(userId: string, note: string | null): Promise<string[]> {
     const user = isUserId(userId) ? await this.users.findOneBy({ id: userId.toLowerCase() }) : null;
-    if (!user) throw new NotFoundError('No such user.');
+    if (!user) throw userNotFound();
     return this.end(user.id, { allExcept: null }, note);
   }
 
   /** Ends one live session of any account; NOT_FOUND when there is no such live session. */
   async revokeSession(sessionId: string, note: string | null): Promise<string[]> {
     const row = isSessionId(sessionId) ? await this.sessionRows.findOne({ select: { id: true, userId: true }, where: { id: In([sessionId.toLowerCase()]) } }) : null;
-    if (!row) throw new NotFoundError();
+    if (!row) throw adminSessionNotFound();
     const ended = await this.end(row.userId, { sessionIds: [row.id] }, note);
-    if (ended.length === 0) throw new NotFoundError();
+    if (ended.length === 0) throw adminSessionNotFound();
     return ended;
   }
 

@@ -4,7 +4,8 @@ import type { SignInAlerts } from '../alerts/sign-in-alerts';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log';
 import { InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
-import type { AttemptLimiter } from '../common/rate-limit';
+import type { AttemptLimiter, LimiterFactory } from '../common/rate-limit';
+import type { Config } from '../config/config';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo, SessionService } from '../sessions/session.service';
 import { normalizeEmail } from './email-address';
@@ -24,6 +25,11 @@ export interface SignedIn {
 export { normalizeEmail } from './email-address';
 
 /** Registration and sign-in: proving who someone is, then opening a session for them. */
+/** Registrations per IP per hour (REGISTER_LIMIT_PER_IP_PER_HOUR). */
+export function registrationLimit(limiter: LimiterFactory, config: Pick<Config, 'registerLimitPerIpPerHour'>): AttemptLimiter {
+  return limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 });
+}
+
 export class AuthService {
   private readonly users: Repository<UserEntity>;
 

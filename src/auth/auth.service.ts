@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../audit/audit-event.entity';
 import type { AuditLog } from '../audit/audit-log.service';
-import type { AttemptLimiter } from '../common/rate-limit';
+import type { AttemptLimiter, LimiterFactory } from '../common/rate-limit';
+import type { Config } from '../config/config';
 import type { SessionEntity } from '../sessions/session.entity';
 import type { ClientInfo } from '../devices/client-info';
 import type { SessionService } from '../sessions/session.service';
@@ -23,6 +24,11 @@ export interface SignedIn {
 
 /** Told after every sign-in (register opens no session; login does), e.g. to send a new-device alert. Must not throw. */
 export type SignInListener = (user: UserEntity, session: SessionEntity) => void;
+
+/** Registrations per IP per hour (REGISTER_LIMIT_PER_IP_PER_HOUR). */
+export function registrationLimit(limiter: LimiterFactory, config: Pick<Config, 'registerLimitPerIpPerHour'>): AttemptLimiter {
+  return limiter('register-ip', { points: config.registerLimitPerIpPerHour, windowSeconds: 60 * 60 });
+}
 
 /** Registration and sign-in: proving who someone is, then opening a session for them. */
 export class AuthService {

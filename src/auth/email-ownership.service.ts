@@ -1,6 +1,6 @@
 import type { DataSource, Repository } from 'typeorm';
 import type { Logger } from '../common/logger';
-import type { AttemptLimiter } from '../common/rate-limit';
+import type { AttemptLimiter, LimiterFactory } from '../common/rate-limit';
 import { newOpaqueToken } from '../common/secrets';
 import type { Config } from '../config/config';
 import { parseUserAgent } from '../devices/device';
@@ -25,6 +25,11 @@ const VERIFICATION_TOKEN_PREFIX = 'sov';
  * the address from an unverified holder (a squatter), whose sessions all end. An address held
  * by a verified account cannot be claimed: its owner is told of the attempt instead.
  */
+/** Verification links requested again, per account per hour. */
+export function verificationResendLimit(limiter: LimiterFactory): AttemptLimiter {
+  return limiter('verify-email', { points: 5, windowSeconds: 60 * 60 });
+}
+
 export class EmailOwnership {
   private readonly users: Repository<UserEntity>;
 

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AttemptLimiter } from '../common/rate-limit';
+import type { AttemptLimiter, LimiterFactory } from '../common/rate-limit';
 
 /** Failures on one address before its attempts start to slow down. */
 export const FREE_FAILURES_PER_ADDRESS = 5;
@@ -26,9 +26,7 @@ export function delayForFailures(failures: number): number {
  * Counts are shared by every instance through Redis (per-instance while Redis is away).
  */
 export class SignInThrottle {
-  constructor(
-    private readonly limits: { perIp: AttemptLimiter; perAddressAndIp: AttemptLimiter; perAddress: AttemptLimiter },
-  ) {}
+  constructor(private readonly limits: SignInLimits) {}
 
   /** Throws RATE_LIMITED when this IP may not try (this address) now; otherwise waits out the address's delay. */
   async beforeAttempt(address: string, ip: string): Promise<void> {
@@ -47,6 +45,26 @@ export class SignInThrottle {
   async succeeded(address: string, ip: string): Promise<void> {
     await this.limits.perAddressAndIp.reset(pairKey(address, ip));
   }
+}
+
+export interface SignInLimits {
+  perIp: AttemptLimiter;
+  perAddressAndIp: AttemptLimiter;
+  perAddress: AttemptLimiter;
+}
+
+const FIFTEEN_MINUTES = 15 * 60;
+
+/**
+ * Per IP: wide, since offices and carriers share addresses. Per (address, IP): one source guessing one
+ * account. Per address: never a refusal, only a bounded slowdown (see SignInThrottle).
+ */
+export function signInLimits(limiter: LimiterFactory): SignInLimits {
+  return {
+    perIp: limiter('login-ip', { points: 100, windowSeconds: FIFTEEN_MINUTES }),
+    perAddressAndIp: limiter('login-address-ip', { points: 10, windowSeconds: FIFTEEN_MINUTES }),
+    perAddress: limiter('login-address', { points: 1_000_000, windowSeconds: FIFTEEN_MINUTES, blockSeconds: 0 }),
+  };
 }
 
 /**

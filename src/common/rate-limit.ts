@@ -94,3 +94,11 @@ export class AttemptLimiter {
     await this.limiter.delete(key);
   }
 }
+
+/** Makes the limiter of one named policy; each feature declares its own policies next to what they protect. */
+export type LimiterFactory = (name: string, policy: AttemptPolicy) => AttemptLimiter;
+
+/** Limiters counting in `redis` under `prefix` (in memory without Redis), reporting refusals to `metrics`. */
+export function limiterFactory(redis: Redis | undefined, prefix: string, metrics?: RejectionCounter): LimiterFactory {
+  return (name, policy) => new AttemptLimiter(name, policy, redis, prefix, metrics);
+}

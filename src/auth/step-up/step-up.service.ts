@@ -2,7 +2,7 @@ import type { DataSource, Repository } from 'typeorm';
 import { AuditEventType } from '../../audit/audit-event.entity';
 import type { AuditLog } from '../../audit/audit-log.service';
 import { type ConfirmationMethod } from '../../common/errors';
-import type { AttemptLimiter } from '../../common/rate-limit';
+import type { AttemptLimiter, LimiterFactory } from '../../common/rate-limit';
 import { newNumericCode } from '../../common/secrets';
 import type { Config } from '../../config/config';
 import { describeIpPlace } from '../../devices/location';
@@ -47,6 +47,26 @@ export const EMAIL_CODE_TTL_MINUTES = 10;
  * instance: a session that guessed wrong ten times is refused for the rest of the window, while
  * the account's other sessions (the owner's) confirm as before.
  */
+const FIFTEEN_MINUTES = 15 * 60;
+
+/**
+ * Wrong confirmations (here) and wrong current passwords (PasswordService) share this one budget
+ * per session, never per account.
+ */
+export function wrongConfirmationLimit(limiter: LimiterFactory): AttemptLimiter {
+  return limiter('confirm-session', { points: 10, windowSeconds: FIFTEEN_MINUTES });
+}
+
+/** Step-up's budgets: the shared wrong-confirmation one, and emailed codes requested per session. */
+export function stepUpLimits(limiter: LimiterFactory, wrongConfirmations: AttemptLimiter): StepUpLimits {
+  return { failures: wrongConfirmations, emailCodes: limiter('email-code-session', { points: 5, windowSeconds: FIFTEEN_MINUTES }) };
+}
+
+export interface StepUpLimits {
+  failures: AttemptLimiter;
+  emailCodes: AttemptLimiter;
+}
+
 export class StepUp {
   private readonly users: Repository<UserEntity>;
 
@@ -59,7 +79,7 @@ export class StepUp {
     private readonly auditLog: AuditLog,
     private readonly mail: CappedMailer,
     /** Both keyed by session id: one session's guesses or code requests never hold back another's. */
-    private readonly limits: { failures: AttemptLimiter; emailCodes: AttemptLimiter },
+    private readonly limits: StepUpLimits,
   ) {
     this.users = dataSource.getRepository(UserEntity);
   }

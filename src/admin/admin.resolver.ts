@@ -8,16 +8,16 @@ import type { AdminActions } from './admin-actions';
 @ObjectType({ description: 'An account as support staff see it (admin service clients only).' })
 export class AdminUser {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field()
-  email: string;
+  email!: string;
 
   @Field()
-  emailVerified: boolean;
+  emailVerified!: boolean;
 
   @Field()
-  createdAt: Date;
+  createdAt!: Date;
 }
 
 /** The admin surface: only for a service client's access token holding the `admin` scope. */

@@ -9,31 +9,31 @@ export const PASSWORD_MAX_LENGTH = 128;
 @ObjectType()
 export class User {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field()
-  email: string;
+  email!: string;
 
   @Field()
-  createdAt: Date;
+  createdAt!: Date;
 
   @Field()
-  twoFactorEnabled: boolean;
+  twoFactorEnabled!: boolean;
 
   @Field({ description: 'True once the emailed link proved the address. Two-factor, sign-in alerts and security notices need it.' })
-  emailVerified: boolean;
+  emailVerified!: boolean;
 }
 
 @ObjectType()
 export class AuthPayload {
   @Field({ description: 'Opaque bearer token, shown once.' })
-  token: string;
+  token!: string;
 
   @Field(() => User)
-  user: User;
+  user!: User;
 
   @Field(() => Session)
-  session: Session;
+  session!: Session;
 }
 
 @InputType({ description: 'What an app knows about the device it runs on. Shown in the session list and emails; never trusted for anything else.' })
@@ -59,14 +59,14 @@ export class RegisterInput {
   @Field()
   @MaxLength(254, { message: 'Email must be at most 254 characters.' })
   @IsEmail({}, { message: 'Enter a valid email address.' })
-  email: string;
+  email!: string;
 
   @Field()
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, {
     message: `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`,
   })
-  password: string;
+  password!: string;
 
   @Field(() => DeviceInput, { nullable: true, description: 'Apps: the device, so the session list and sign-in emails name it.' })
   @IsOptional()
@@ -78,11 +78,11 @@ export class RegisterInput {
 export class LoginInput {
   @Field()
   @MaxLength(254, { message: 'Email must be at most 254 characters.' })
-  email: string;
+  email!: string;
 
   @Field()
   @MaxLength(PASSWORD_MAX_LENGTH, { message: `Password must be at most ${PASSWORD_MAX_LENGTH} characters long.` })
-  password: string;
+  password!: string;
 
   @Field(() => String, { nullable: true, description: 'TOTP code or a recovery code, for accounts with two-factor on.' })
   @IsOptional()

@@ -33,73 +33,73 @@ registerEnumType(SessionChangeKind, { name: 'SessionChangeKind' });
 @ObjectType({ description: 'The device a session signed in from, as parsed from its User-Agent and, for apps, as the app declared it.' })
 export class Device {
   @Field(() => DeviceType)
-  type: DeviceType;
+  type!: DeviceType;
 
   @Field(() => String, { nullable: true, description: '"iOS 17.4", "Windows 10"' })
-  os: string | null;
+  os!: string | null;
 
   @Field(() => String, { nullable: true, description: '"Safari 17", "Instagram App", "Chrome 126"' })
-  browser: string | null;
+  browser!: string | null;
 
   @Field(() => String, { nullable: true, description: '"iPhone", "Pixel 8"' })
-  model: string | null;
+  model!: string | null;
 
   @Field({ description: 'Human summary, e.g. "Chrome on macOS", or "Ada\'s Pixel 8 · Android app 2.3.1" when the app declared its device.' })
-  label: string;
+  label!: string;
 
   @Field(() => String, { nullable: true, description: 'The name the app declared at sign-in (`device.name`); unverified, like the User-Agent.' })
-  name: string | null;
+  name!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The platform the app declared at sign-in (`device.platform`); unverified.' })
-  platform: string | null;
+  platform!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The app version declared at sign-in (`device.appVersion`); unverified.' })
-  appVersion: string | null;
+  appVersion!: string | null;
 }
 
 @ObjectType({ description: 'Approximate place of an IP address; every field is null for private and loopback addresses.' })
 export class Location {
   @Field(() => String, { nullable: true, description: 'ISO 3166-1 alpha-2.' })
-  countryCode: string | null;
+  countryCode!: string | null;
 
   @Field(() => String, { nullable: true })
-  country: string | null;
+  country!: string | null;
 
   @Field(() => String, { nullable: true })
-  region: string | null;
+  region!: string | null;
 
   @Field(() => String, { nullable: true })
-  city: string | null;
+  city!: string | null;
 }
 
 @ObjectType({ description: 'One signed-in device of the account.' })
 export class Session {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field(() => Device)
-  device: Device;
+  device!: Device;
 
   @Field()
-  ipAddress: string;
+  ipAddress!: string;
 
   @Field(() => Location)
-  location: Location;
+  location!: Location;
 
   @Field({ description: 'When this sign-in happened.' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Field()
-  lastActiveAt: Date;
+  lastActiveAt!: Date;
 
   @Field()
-  expiresAt: Date;
+  expiresAt!: Date;
 
   @Field({ description: 'True for the session that sends this request.' })
-  current: boolean;
+  current!: boolean;
 
   @Field(() => [SessionFlag])
-  flags: SessionFlag[];
+  flags!: SessionFlag[];
 }
 
 /** The place columns a session or audit event stores, as the GraphQL Location. */
@@ -134,32 +134,32 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
 @ObjectType()
 export class SessionTerminatedEvent {
   @Field(() => ID)
-  sessionId: string;
+  sessionId!: string;
 
   @Field(() => TerminationReason)
-  reason: TerminationReason;
+  reason!: TerminationReason;
 
   @Field()
-  terminatedAt: Date;
+  terminatedAt!: Date;
 
   @Field(() => Session, { nullable: true, description: 'The session that did it, when another session did.' })
-  terminatedBy: Session | null;
+  terminatedBy!: Session | null;
 }
 
 @ObjectType()
 export class SessionsChangedEvent {
   @Field(() => SessionChangeKind)
-  kind: SessionChangeKind;
+  kind!: SessionChangeKind;
 
   @Field(() => [ID])
-  sessionIds: string[];
+  sessionIds!: string[];
 }
 
 @ObjectType()
 export class RevokeResult {
   @Field(() => Int)
-  revokedCount: number;
+  revokedCount!: number;
 
   @Field(() => [ID])
-  revokedSessionIds: string[];
+  revokedSessionIds!: string[];
 }

@@ -9,10 +9,10 @@ import type { TwoFactor } from './two-factor.service';
 @ObjectType()
 export class TotpSetup {
   @Field({ description: 'Base32; for apps that cannot scan the otpauth URL.' })
-  secret: string;
+  secret!: string;
 
   @Field({ description: 'otpauth://totp/... for a QR code.' })
-  otpauthUrl: string;
+  otpauthUrl!: string;
 }
 
 @Resolver()

@@ -109,7 +109,7 @@ export class ChildServer {
     const id = ++this.nextId;
     const message: CommandMessage = { id, command, args };
     const reply = new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { resolve, reject });
       this.child.send(message, (err) => {
         if (err) reject(err);
       });

@@ -9,6 +9,7 @@ import { BadUserInputError } from './errors';
 export const MAX_STRING_ARGUMENT_LENGTH = 1024;
 
 // C0 controls but tab, LF and CR, and DEL: Postgres refuses NUL in text, and none belongs in an argument.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // In a `u` regex a valid pair reads as one code point, so only unpaired halves match.
 const LONE_SURROGATE = /\p{Cs}/u;

@@ -41,7 +41,7 @@ export async function checkReadiness({ dataSource, redis, timeoutMs }: HealthPro
       () => 'up' as const,
       () => 'down' as const,
     ),
-    within(dataSource.query(`SELECT name FROM "${table}"`) as Promise<{ name: string }[]>, timeoutMs).then(
+    within(dataSource.query<{ name: string }[]>(`SELECT name FROM "${table}"`), timeoutMs).then(
       (rows) => new Set(rows.map((row) => row.name)),
       () => undefined,
     ),

@@ -130,7 +130,7 @@ export class SsfStreams {
         typeof authorization === 'string' ? this.box.seal(authorization, AUTHORIZATION_PURPOSE) : delivery && method !== current?.delivery_method ? null : (current?.authorization_sealed ?? null),
       requested: requested as string[],
       delivered: (requested as string[]).filter((uri) => EVENTS_SUPPORTED.includes(uri)),
-      description: description as string | null,
+      description,
     };
   }
 

@@ -7,7 +7,7 @@ import type { EmailOwnership } from './email-ownership';
 import { AuthPayload, LoginInput, RegisterInput, User } from './auth.types';
 import type { UserEntity } from './user.entity';
 
-export function toUser(user: UserEntity): User {
+function toUser(user: UserEntity): User {
   return Object.assign(new User(), {
     id: user.id,
     email: user.email,

@@ -21,8 +21,6 @@ export interface SignedIn {
   session: SessionEntity;
 }
 
-export { normalizeEmail } from './email-address';
-
 /** Registration and sign-in: proving who someone is, then opening a session for them. */
 export class AuthService {
   private readonly users: Repository<UserEntity>;

@@ -15,7 +15,7 @@ import { OneTimeTokenPurpose } from './one-time-token.entity';
 import type { OneTimeTokens } from './one-time-tokens';
 import { UserEntity } from './user.entity';
 
-export const VERIFICATION_LINK_TTL_HOURS = 24;
+const VERIFICATION_LINK_TTL_HOURS = 24;
 const VERIFICATION_TOKEN_PREFIX = 'sov';
 
 /**

@@ -11,7 +11,7 @@ import type { Config } from '../config/config';
  * so a value copied into another row or column does not open.
  */
 
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 const VERSION = 'v1:';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

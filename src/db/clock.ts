@@ -73,7 +73,7 @@ export class DatabaseClock {
  * SQL for the database's current time, `shiftSeconds` later (negative: earlier), comparable with the
  * timestamp columns of this backend (timestamptz on Postgres, TypeORM's UTC text on SQLite).
  */
-export function sqlNow(dataSource: DataSource, shiftSeconds = 0): string {
+function sqlNow(dataSource: DataSource, shiftSeconds = 0): string {
   if (!Number.isFinite(shiftSeconds)) throw new Error(`shiftSeconds must be finite, got ${shiftSeconds}`);
   const shift = Math.round(shiftSeconds * 1000) / 1000;
   if (dataSource.options.type === 'postgres') {

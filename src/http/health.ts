@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 /** What /readyz reports for each store. */
-export interface Readiness {
+interface Readiness {
   ready: boolean;
   database: 'up' | 'down';
   redis: 'up' | 'down' | 'in-process';
@@ -34,7 +34,7 @@ function expectedMigrations(dataSource: DataSource): string[] {
 }
 
 /** Asks each store, in parallel and each within `timeoutMs`. */
-export async function checkReadiness({ dataSource, redis, timeoutMs }: HealthProbeOptions): Promise<Readiness> {
+async function checkReadiness({ dataSource, redis, timeoutMs }: HealthProbeOptions): Promise<Readiness> {
   const table = dataSource.options.migrationsTableName ?? 'migrations';
   const [database, applied, pubsub] = await Promise.all([
     within(dataSource.query('SELECT 1'), timeoutMs).then(

@@ -108,7 +108,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     const unique = new Set(got.map(sessionOf)).size;
     const lost = expected.size - unique;
     const duplicates = got.length - unique;
-    const [retried] = (await a.services.dataSource.query(`SELECT count(*) AS n FROM ssf_deliveries WHERE stream_id = $1 AND outcome = 'retry'`, [streamId])) as { n: string }[];
+    const [retried] = await a.services.dataSource.query<{ n: string }[]>(`SELECT count(*) AS n FROM ssf_deliveries WHERE stream_id = $1 AND outcome = 'retry'`, [streamId]);
     const retriesSeen = Number(retried?.n ?? 0);
 
     const sessionTerminated = rowOf('mutation returned -> sessionTerminated received on B', 'ms', eventAfterReturn);

@@ -10,6 +10,7 @@ let logger = createLogger('info');
 async function main(): Promise<void> {
   const config = loadConfig();
   // The rest of the service loads only once the configuration is known good, so a bad variable fails at once.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, see above
   const { startServer } = require('./server') as typeof ServerModule;
   logger = createLogger(config.logLevel);
   for (const warning of configWarnings(config)) logger.warn(warning);

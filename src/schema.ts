@@ -10,7 +10,7 @@ import { validateInput } from './common/validation';
 import { SessionResolver } from './sessions/session.resolver';
 import { AdminResolver } from './admin/admin.resolver';
 
-export const RESOLVERS: NonEmptyArray<Function> = [AuthResolver, SessionResolver, PasswordResolver, TwoFactorResolver, AlertsResolver, AuditResolver, AdminResolver];
+const RESOLVERS: NonEmptyArray<Function> = [AuthResolver, SessionResolver, PasswordResolver, TwoFactorResolver, AlertsResolver, AuditResolver, AdminResolver];
 
 /** Resolver instances by class: the composition root builds them with their services. */
 export type ResolverInstances = Map<Function, object>;

@@ -4,7 +4,7 @@ import type { CommandMessage, CommandReply, MemoryFigures, ReadyMessage } from '
 import { within } from './wait';
 
 const REPO_ROOT = join(__dirname, '..', '..');
-export const SERVER_SCRIPTS = join(__dirname, '..', 'servers');
+const SERVER_SCRIPTS = join(__dirname, '..', 'servers');
 
 /**
  * How a child server runs: `compiled` is what `npm start` runs (tsc's JavaScript in dist/, no
@@ -19,7 +19,7 @@ const compiledCheckouts = new Set<string>();
  * (bench/tsconfig.build.json extends tsconfig.build.json), once per process and checkout: the
  * src/ part is exactly what `npm run build` emits.
  */
-export function compileServers(checkout = REPO_ROOT): void {
+function compileServers(checkout = REPO_ROOT): void {
   if (compiledCheckouts.has(checkout)) return;
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [checkout] }), '-p', join(checkout, 'bench', 'tsconfig.build.json')], {
     cwd: checkout,
@@ -109,7 +109,7 @@ export class ChildServer {
     const id = ++this.nextId;
     const message: CommandMessage = { id, command, args };
     const reply = new Promise<T>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.pending.set(id, { resolve, reject });
       this.child.send(message, (err) => {
         if (err) reject(err);
       });

@@ -8,13 +8,13 @@ import { renderResults } from './table';
 /** No script may outlive this: a hung wait somewhere must not hang CI or a terminal. */
 const SCRIPT_TIME_LIMIT_MS = 8 * 60_000;
 
-export interface CommandLine {
+interface CommandLine {
   quick: boolean;
   /** Results file to merge into: bench/results/latest.json for full runs, none for --quick unless given. */
   out?: string;
 }
 
-export function parseCommandLine(argv: string[]): CommandLine {
+function parseCommandLine(argv: string[]): CommandLine {
   const { values } = parseArgs({
     args: argv,
     options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },

@@ -18,7 +18,7 @@ export function wsUrlOf(instance: RunningServer): string {
   return instance.url.replace(/^http/, 'ws');
 }
 
-export function subscriptionsOn(instances: RunningServer[]): number {
+function subscriptionsOn(instances: RunningServer[]): number {
   return instances.reduce((sum, instance) => sum + instance.services.hub.subscriptionCount(), 0);
 }
 

@@ -49,7 +49,7 @@ export interface Benchmark {
   run(options: RunOptions): Promise<BenchmarkResult>;
 }
 
-export function rowFrom(metric: string, unit: string, summary: Pick<Summary, 'n' | 'p50' | 'p95' | 'p99'>): ResultRow {
+function rowFrom(metric: string, unit: string, summary: Pick<Summary, 'n' | 'p50' | 'p95' | 'p99'>): ResultRow {
   return { metric, unit, n: summary.n, p50: round(summary.p50), p95: round(summary.p95), p99: round(summary.p99) };
 }
 

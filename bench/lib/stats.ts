@@ -15,7 +15,7 @@ export interface Summary {
  * the samples at or below it. Always an observed value, never an interpolation, so a p99 over
  * 100 samples is the 99th sample (not a blend of the last two).
  */
-export function percentile(sorted: readonly number[], p: number): number {
+function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1] as number;
@@ -33,10 +33,6 @@ export function summarize(samples: readonly number[]): Summary {
     min: sorted[0] ?? Number.NaN,
     max: sorted[sorted.length - 1] ?? Number.NaN,
   };
-}
-
-export function median(samples: readonly number[]): number {
-  return percentile([...samples].sort((a, b) => a - b), 50);
 }
 
 /** Four significant digits: enough for noisy timings, short enough for a diff-friendly JSON file. */

@@ -42,7 +42,8 @@ export class TerminationSubscriber {
       on: { connected: () => this.acknowledged.resolve(performance.now()) },
     });
     // A close before the ack (refused token) must fail the wait for the ack, not hang it.
-    this.closed.promise.then(({ value }) => this.acknowledged.reject(new Error(`closed before ack: ${value.code} ${value.reason}`)));
+    // `closed` only ever resolves, so this chain cannot reject.
+    void this.closed.promise.then(({ value }) => this.acknowledged.reject(new Error(`closed before ack: ${value.code} ${value.reason}`)));
     // Whoever waits on these sees the rejection; nobody waiting must not crash the process.
     this.acknowledged.promise.catch(() => undefined);
     this.terminated.promise.catch(() => undefined);

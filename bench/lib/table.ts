@@ -1,7 +1,7 @@
 import type { BenchmarkResult, GoalCheck, ResultRow } from './report';
 
 /** Right-aligns numbers, left-aligns text, one space of padding: readable in a terminal and in Markdown. */
-export function renderTable(header: string[], body: string[][]): string {
+function renderTable(header: string[], body: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
   const numeric = header.map((_, column) => body.length > 0 && body.every((cells) => /^[-\d.,x/ ]*$/.test(cells[column] ?? '')));
   const line = (cells: string[]) =>
@@ -10,7 +10,7 @@ export function renderTable(header: string[], body: string[][]): string {
   return [line(header), rule, ...body.map(line)].join('\n');
 }
 
-export function formatNumber(value: number): string {
+function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const magnitude = Math.abs(value);
   if (magnitude >= 1000) return Math.round(value).toLocaleString('en-US');

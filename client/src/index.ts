@@ -95,7 +95,7 @@ export function webSocketUrl(httpUrl: string): string {
 }
 
 function isSignedOutClose(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && 'code' in value && (value as { code: unknown }).code === SIGNED_OUT_CLOSE_CODE;
+  return typeof value === 'object' && value !== null && 'code' in value && value.code === SIGNED_OUT_CLOSE_CODE;
 }
 
 async function postOperation<TData, TVariables>(
@@ -188,12 +188,12 @@ export function createSignoffClient(options: SignoffClientOptions): SignoffClien
 
   const subscribe = <TData, TVariables>(document: TypedDocumentNode<TData, TVariables>, variables: TVariables | undefined, observer: Observer<TData>) =>
     ws.subscribe<TData>(
-      { query: print(document), variables: (variables ?? undefined) as Record<string, unknown> | undefined },
+      { query: print(document), variables: variables ?? undefined },
       {
         next: (result) => {
           if (result.errors?.length) {
             const [first] = result.errors;
-            observer.error?.(new SignoffError(first?.message ?? 'error', first?.extensions as Record<string, unknown> | undefined));
+            observer.error?.(new SignoffError(first?.message ?? 'error', first?.extensions));
           } else if (result.data) observer.next(result.data);
         },
         error: (error) => observer.error?.(error),

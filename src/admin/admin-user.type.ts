@@ -3,14 +3,14 @@ import { Field, ID, ObjectType } from 'type-graphql';
 @ObjectType({ description: 'An account as support staff see it (admin service clients only).' })
 export class AdminUser {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field()
-  email: string;
+  email!: string;
 
   @Field()
-  emailVerified: boolean;
+  emailVerified!: boolean;
 
   @Field()
-  createdAt: Date;
+  createdAt!: Date;
 }

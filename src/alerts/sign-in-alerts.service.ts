@@ -15,7 +15,7 @@ import type { SessionTerminator } from '../sessions/session-terminator.service';
 import { reportLinkInvalid } from './alerts.errors';
 
 /** A report link hands over a password reset, so it lives a day, not as long as the mail sits in an inbox. */
-export const REPORT_LINK_TTL_HOURS = 24;
+const REPORT_LINK_TTL_HOURS = 24;
 const REPORT_TOKEN_PREFIX = 'sou';
 
 /**

@@ -28,33 +28,33 @@ export enum AuditEventType {
 @Entity({ name: 'audit_events' })
 export class AuditEventEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
-  id: string;
+  id!: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 36 })
-  userId: string;
+  userId!: string;
 
   @Column({ type: 'varchar', length: 40 })
-  type: AuditEventType;
+  type!: AuditEventType;
 
   @Column()
-  at: Date;
+  at!: Date;
 
   @Column({ name: 'actor_session_id', type: 'varchar', length: 36, nullable: true })
-  actorSessionId: string | null;
+  actorSessionId!: string | null;
 
   @Column({ name: 'ip_address', type: 'varchar', length: 45 })
-  ipAddress: string;
+  ipAddress!: string;
 
   @Column(() => PlaceColumns, { prefix: false })
-  place: PlaceColumns;
+  place!: PlaceColumns;
 
   @Column({ name: 'device_label', type: 'varchar', length: 255 })
-  deviceLabel: string;
+  deviceLabel!: string;
 
   /** The service client that acted (admin actions); null for the account's own sessions. */
   @Column({ name: 'actor_client_id', type: 'varchar', length: 64, nullable: true })
-  actorClientId: string | null;
+  actorClientId!: string | null;
 
   @Column({ name: 'target_session_ids', type: 'simple-array' })
-  targetSessionIds: string[];
+  targetSessionIds!: string[];
 }

@@ -17,55 +17,55 @@ registerEnumType(AuditEventType, {
 @ObjectType()
 export class AuditEvent {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field(() => AuditEventType)
-  type: AuditEventType;
+  type!: AuditEventType;
 
   @Field()
-  at: Date;
+  at!: Date;
 
   @Field(() => ID, { nullable: true, description: 'The session that acted; null for LOGIN_FAILED, resets and emailed links.' })
-  actorSessionId: string | null;
+  actorSessionId!: string | null;
 
   @Field()
-  ipAddress: string;
+  ipAddress!: string;
 
   @Field(() => Location)
-  location: Location;
+  location!: Location;
 
   @Field()
-  deviceLabel: string;
+  deviceLabel!: string;
 
   @Field(() => [ID])
-  targetSessionIds: string[];
+  targetSessionIds!: string[];
 }
 
 @ObjectType()
 export class PageInfo {
   @Field()
-  hasNextPage: boolean;
+  hasNextPage!: boolean;
 
   @Field(() => String, { nullable: true })
-  endCursor: string | null;
+  endCursor!: string | null;
 }
 
 @ObjectType()
 export class AuditEventEdge {
   @Field(() => AuditEvent)
-  node: AuditEvent;
+  node!: AuditEvent;
 
   @Field()
-  cursor: string;
+  cursor!: string;
 }
 
 @ObjectType()
 export class AuditEventConnection {
   @Field(() => [AuditEventEdge])
-  edges: AuditEventEdge[];
+  edges!: AuditEventEdge[];
 
   @Field(() => PageInfo)
-  pageInfo: PageInfo;
+  pageInfo!: PageInfo;
 }
 
 export function toAuditEvent(entity: AuditEventEntity): AuditEvent {

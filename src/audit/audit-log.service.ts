@@ -37,7 +37,7 @@ export interface AuditPage {
   hasNextPage: boolean;
 }
 
-export const AUDIT_PAGE_MAX = 100;
+const AUDIT_PAGE_MAX = 100;
 
 /** The account's append-only security history. */
 export class AuditLog {

@@ -11,14 +11,14 @@ export class RegisterInput {
   @Field()
   @MaxLength(254, { message: 'Email must be at most 254 characters.' })
   @IsEmail({}, { message: 'Enter a valid email address.' })
-  email: string;
+  email!: string;
 
   @Field()
   @IsString()
   @Length(PASSWORD_MIN_LENGTH, PASSWORD_MAX_LENGTH, {
     message: `Password must be ${PASSWORD_MIN_LENGTH} to ${PASSWORD_MAX_LENGTH} characters long.`,
   })
-  password: string;
+  password!: string;
 
   @Field(() => DeviceInput, { nullable: true, description: 'Apps: the device, so the session list and sign-in emails name it.' })
   @IsOptional()
@@ -30,11 +30,11 @@ export class RegisterInput {
 export class LoginInput {
   @Field()
   @MaxLength(254, { message: 'Email must be at most 254 characters.' })
-  email: string;
+  email!: string;
 
   @Field()
   @MaxLength(PASSWORD_MAX_LENGTH, { message: `Password must be at most ${PASSWORD_MAX_LENGTH} characters long.` })
-  password: string;
+  password!: string;
 
   @Field(() => String, { nullable: true, description: 'TOTP code or a recovery code, for accounts with two-factor on.' })
   @IsOptional()

@@ -4,29 +4,29 @@ import { Session } from '../sessions/session.type';
 @ObjectType()
 export class User {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field()
-  email: string;
+  email!: string;
 
   @Field()
-  createdAt: Date;
+  createdAt!: Date;
 
   @Field()
-  twoFactorEnabled: boolean;
+  twoFactorEnabled!: boolean;
 
   @Field({ description: 'True once the emailed link proved the address. Two-factor, sign-in alerts and security notices need it.' })
-  emailVerified: boolean;
+  emailVerified!: boolean;
 }
 
 @ObjectType()
 export class AuthPayload {
   @Field({ description: 'Opaque bearer token, shown once.' })
-  token: string;
+  token!: string;
 
   @Field(() => User)
-  user: User;
+  user!: User;
 
   @Field(() => Session)
-  session: Session;
+  session!: Session;
 }

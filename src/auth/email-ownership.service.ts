@@ -15,7 +15,7 @@ import type { OneTimeTokens } from './one-time-tokens.service';
 import { UserEntity } from './user.entity';
 import { emailTaken, verificationLinkInvalid } from './auth.errors';
 
-export const VERIFICATION_LINK_TTL_HOURS = 24;
+const VERIFICATION_LINK_TTL_HOURS = 24;
 const VERIFICATION_TOKEN_PREFIX = 'sov';
 
 /**

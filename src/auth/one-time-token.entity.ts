@@ -16,26 +16,26 @@ export enum OneTimeTokenPurpose {
 @Entity({ name: 'one_time_tokens' })
 export class OneTimeTokenEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
-  id: string;
+  id!: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 36 })
-  userId: string;
+  userId!: string;
 
   @Column({ type: 'varchar', length: 32 })
-  purpose: OneTimeTokenPurpose;
+  purpose!: OneTimeTokenPurpose;
 
   @Column({ name: 'token_hash', type: 'varchar', length: 64 })
-  tokenHash: string;
+  tokenHash!: string;
 
   @Column({ name: 'session_id', type: 'varchar', length: 36, nullable: true })
-  sessionId: string | null;
+  sessionId!: string | null;
 
   @Column({ name: 'created_at' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Column({ name: 'expires_at', type: Date, nullable: true })
-  expiresAt: Date | null;
+  expiresAt!: Date | null;
 
   @Column({ name: 'used_at', type: Date, nullable: true })
-  usedAt: Date | null;
+  usedAt!: Date | null;
 }

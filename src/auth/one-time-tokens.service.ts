@@ -23,7 +23,7 @@ export interface SpendScope {
 export class OneTimeTokens {
   private readonly tokens: Repository<OneTimeTokenEntity>;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(dataSource: DataSource) {
     this.tokens = dataSource.getRepository(OneTimeTokenEntity);
   }
 

@@ -2,14 +2,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AttemptLimiter, LimiterFactory } from '../common/rate-limit';
 
 /** Failures on one address before its attempts start to slow down. */
-export const FREE_FAILURES_PER_ADDRESS = 5;
+const FREE_FAILURES_PER_ADDRESS = 5;
 /** The slowdown doubles from this with each further failure on the address... */
-export const FIRST_DELAY_MS = 250;
+const FIRST_DELAY_MS = 250;
 /** ...up to this: the most the owner ever waits to sign in while someone guesses at the address. */
 export const MAX_DELAY_MS = 2000;
 
 /** How long an attempt on an address waits, given the failures the address has had in the window. */
-export function delayForFailures(failures: number): number {
+function delayForFailures(failures: number): number {
   if (failures < FREE_FAILURES_PER_ADDRESS) return 0;
   return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - FREE_FAILURES_PER_ADDRESS));
 }

@@ -8,6 +8,7 @@ export const EmailReason = {
 
 // Format, bidirectional and other invisible characters (zero-width space and joiners, BOM, word
 // joiner, soft hyphen, bidi overrides, variation selectors, tag characters) and any space left inside.
+// eslint-disable-next-line no-misleading-character-class -- the class lists lone combining and filler characters on purpose
 const INVISIBLE = /[\p{Cf}\p{Zs}\p{Zl}\p{Zp}\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0]|\uDB40[\uDD00-\uDDEF]/u;
 
 /**

@@ -9,7 +9,7 @@ export type Logger = pino.Logger;
  * the token). Defence in depth: no log line is meant to carry a request body in the first place.
  * `err.code` (ECONNREFUSED…) stays readable: only a top-level or confirmation `code` is redacted.
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   'authorization',
   'password',
   'currentPassword',

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
  * so a value copied into another row or column does not open.
  */
 
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 const VERSION = 'v1:';
 const NONCE_BYTES = 12;
 const TAG_BYTES = 16;

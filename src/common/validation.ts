@@ -6,9 +6,10 @@ import { BadUserInputError } from './errors';
  * No argument of this API needs more: tokens, codes, cursors and ids are short, passwords stop
  * at 128 and addresses at 254. Anything longer is refused before it reaches a hash or a query.
  */
-export const MAX_STRING_ARGUMENT_LENGTH = 1024;
+const MAX_STRING_ARGUMENT_LENGTH = 1024;
 
 // C0 controls but tab, LF and CR, and DEL: Postgres refuses NUL in text, and none belongs in an argument.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_CHARACTERS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // In a `u` regex a valid pair reads as one code point, so only unpaired halves match.
 const LONE_SURROGATE = /\p{Cs}/u;
@@ -37,7 +38,7 @@ function assertPlainText(value: unknown, path: string): void {
 }
 
 /** Every string among a field's arguments, however deep in input objects or lists, must be plain text. */
-export function assertPlainTextArguments(args: Record<string, unknown>): void {
+function assertPlainTextArguments(args: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(args)) {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       for (const [key, item] of Object.entries(value)) assertPlainText(item, key);

@@ -49,7 +49,7 @@ export class DatabaseClock {
     let bestRoundTrip = Infinity;
     for (let i = 0; i < SAMPLES; i++) {
       const sent = this.local();
-      const [row] = (await this.dataSource.query(query)) as { ms: number | string }[];
+      const [row] = await this.dataSource.query<{ ms: number | string }[]>(query);
       const received = this.local();
       if (received - sent < bestRoundTrip) {
         bestRoundTrip = received - sent;
@@ -60,7 +60,7 @@ export class DatabaseClock {
 
   /** Re-measures every `refreshSeconds` (clocks keep drifting, NTP steps them); failures keep the last offset. */
   start(refreshSeconds: number, onError: (err: unknown) => void): void {
-    this.timer = setInterval(() => this.sync().catch(onError), refreshSeconds * 1000);
+    this.timer = setInterval(() => void this.sync().catch(onError), refreshSeconds * 1000);
     this.timer.unref();
   }
 
@@ -73,7 +73,7 @@ export class DatabaseClock {
  * SQL for the database's current time, `shiftSeconds` later (negative: earlier), comparable with the
  * timestamp columns of this backend (timestamptz on Postgres, TypeORM's UTC text on SQLite).
  */
-export function sqlNow(dataSource: DataSource, shiftSeconds = 0): string {
+function sqlNow(dataSource: DataSource, shiftSeconds = 0): string {
   if (!Number.isFinite(shiftSeconds)) throw new Error(`shiftSeconds must be finite, got ${shiftSeconds}`);
   const shift = Math.round(shiftSeconds * 1000) / 1000;
   if (dataSource.options.type === 'postgres') {

@@ -27,7 +27,7 @@ import { ServiceClientsAndSsf1796215948887 as SqliteServiceClientsAndSsf } from 
 import { ServiceClientEntity, ServiceTokenEntity } from '../service-clients/service-client.entity';
 import { DatabaseUnavailableError, isDatabaseUnavailable, redactedDatabaseUrl } from './outage';
 
-export const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity, ServiceClientEntity, ServiceTokenEntity];
+const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity, ServiceClientEntity, ServiceTokenEntity];
 
 /** Each backend has its own migration list: the SQL differs, the resulting model does not. */
 const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity, PgSessionEndings, PgEmailOwnership, PgIdleSweepIndex, PgDeclaredDevice, PgServiceClientsAndSsf];
@@ -104,7 +104,7 @@ function postgresOptions(config: Config, bounds: StatementBounds): PostgresConne
 }
 
 /** Postgres when DATABASE_URL is set, otherwise the embedded SQLite file. Never `synchronize`: schemas come from migrations. */
-export function createDataSource(config: Config): DataSource {
+function createDataSource(config: Config): DataSource {
   if (config.databaseUrl) {
     return new DataSource(
       postgresOptions(config, { statementMs: config.databaseStatementTimeoutMs, lockMs: config.databaseLockTimeoutMs, poolSize: 20 }),

@@ -11,7 +11,7 @@ export interface GeoLocation {
   city: string | null;
 }
 
-export const UNKNOWN_LOCATION: GeoLocation = Object.freeze({ countryCode: null, country: null, region: null, city: null });
+const UNKNOWN_LOCATION: GeoLocation = Object.freeze({ countryCode: null, country: null, region: null, city: null });
 
 /** A record of ip-location-db's mmdb files (fields listed in the package README; empty strings when unknown). */
 interface CityRecord {

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 
 /** What /readyz reports for each store. */
-export interface Readiness {
+interface Readiness {
   ready: boolean;
   database: 'up' | 'down';
   redis: 'up' | 'down' | 'in-process';
@@ -34,14 +34,14 @@ function expectedMigrations(dataSource: DataSource): string[] {
 }
 
 /** Asks each store, in parallel and each within `timeoutMs`. */
-export async function checkReadiness({ dataSource, redis, timeoutMs }: HealthProbeOptions): Promise<Readiness> {
+async function checkReadiness({ dataSource, redis, timeoutMs }: HealthProbeOptions): Promise<Readiness> {
   const table = dataSource.options.migrationsTableName ?? 'migrations';
   const [database, applied, pubsub] = await Promise.all([
     within(dataSource.query('SELECT 1'), timeoutMs).then(
       () => 'up' as const,
       () => 'down' as const,
     ),
-    within(dataSource.query(`SELECT name FROM "${table}"`) as Promise<{ name: string }[]>, timeoutMs).then(
+    within(dataSource.query<{ name: string }[]>(`SELECT name FROM "${table}"`), timeoutMs).then(
       (rows) => new Set(rows.map((row) => row.name)),
       () => undefined,
     ),

@@ -18,7 +18,7 @@ export interface RequestTrace {
 /** A proxy's or client's id is kept when it is short and plain; anything else is replaced by our own. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
-export function requestIdOf(header: unknown): string {
+function requestIdOf(header: unknown): string {
   return typeof header === 'string' && SANE_REQUEST_ID.test(header) ? header : randomUUID();
 }
 

@@ -21,7 +21,7 @@ export function securityHeaders(): RequestHandler {
 }
 
 /** `'sha256-…'` of an inline `<script>` or `<style>` body, exactly as the page carries it. */
-export function cspHash(inline: string): string {
+function cspHash(inline: string): string {
   return `'sha256-${createHash('sha256').update(inline, 'utf8').digest('base64')}'`;
 }
 
@@ -39,7 +39,7 @@ export interface PagePolicy {
   webSocketHost?: string;
 }
 
-export function contentSecurityPolicy(policy: PagePolicy): string {
+function contentSecurityPolicy(policy: PagePolicy): string {
   const sources = (own: boolean, inline: string[] = []) => [...(own ? ["'self'"] : []), ...inline.map(cspHash)];
   const directives: [string, string[]][] = [
     ['default-src', ["'none'"]],

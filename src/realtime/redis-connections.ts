@@ -12,7 +12,7 @@ export interface RedisTimeouts {
   startupMs: number;
 }
 
-export const DEFAULT_REDIS_TIMEOUTS: RedisTimeouts = { connectMs: 2000, commandMs: 500, startupMs: 10_000 };
+const DEFAULT_REDIS_TIMEOUTS: RedisTimeouts = { connectMs: 2000, commandMs: 500, startupMs: 10_000 };
 
 /** The configured bounds (REDIS_CONNECT_TIMEOUT_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_STARTUP_TIMEOUT_MS). */
 export function redisTimeouts(config: Pick<Config, 'redisConnectTimeoutMs' | 'redisCommandTimeoutMs' | 'redisStartupTimeoutMs'>): RedisTimeouts {
@@ -22,7 +22,7 @@ export function redisTimeouts(config: Pick<Config, 'redisConnectTimeoutMs' | 're
 /** Reconnect forever, quickly at first, then every 2 s at most: Redis coming back is noticed within 2 s. */
 const reconnectDelay = (attempt: number): number => Math.min(100 * attempt, 2000);
 
-export class RedisUnavailableError extends Error {}
+class RedisUnavailableError extends Error {}
 
 /** The two connections an instance holds: commands (rate limits, PUBLISH) and the subscriber (pub/sub mode allows nothing else). */
 export interface RedisConnections {

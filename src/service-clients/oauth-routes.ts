@@ -6,7 +6,7 @@ import { parseScopes, type ServiceClients } from './service-clients.service';
 import { sendForbidden, servicePrincipalOf } from './service-auth';
 
 /** Sessions are issued to the app itself; introspection names it so. */
-export const SESSION_CLIENT_ID = 'signoff';
+const SESSION_CLIENT_ID = 'signoff';
 
 function oauthError(res: Response, status: number, error: string, description?: string): void {
   if (status === 401) res.set('WWW-Authenticate', 'Basic realm="signoff"');

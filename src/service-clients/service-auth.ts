@@ -4,7 +4,7 @@ import type { ServiceScope } from './service-client.entity';
 import { isServiceToken, type ServiceClients, type ServicePrincipal } from './service-clients.service';
 
 /** HTTP Basic client credentials (RFC 6749 2.3.1: both parts form-urlencoded), or undefined. */
-export function basicCredentials(header: unknown): { clientId: string; clientSecret: string } | undefined {
+function basicCredentials(header: unknown): { clientId: string; clientSecret: string } | undefined {
   if (typeof header !== 'string') return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match?.[1]) return undefined;
@@ -35,7 +35,7 @@ export async function servicePrincipalOf(req: Request, clients: ServiceClients, 
 }
 
 /** RFC 6750 answers: 401 with no or a bad token, 403 when the token lacks the scope. */
-export function sendUnauthorized(res: Response, scope: ServiceScope): void {
+function sendUnauthorized(res: Response, scope: ServiceScope): void {
   res.status(401).set('WWW-Authenticate', `Bearer error="invalid_token", scope="${scope}"`).set('Cache-Control', 'no-store').json({ error: 'invalid_token' });
 }
 

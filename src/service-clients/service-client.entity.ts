@@ -18,40 +18,40 @@ export const SERVICE_SCOPES = Object.values(ServiceScope);
 @Entity({ name: 'service_clients' })
 export class ServiceClientEntity {
   @PrimaryColumn({ name: 'client_id', type: 'varchar', length: 64 })
-  clientId: string;
+  clientId!: string;
 
   @Column({ type: 'varchar', length: 255 })
-  name: string;
+  name!: string;
 
   /** SHA-256 of a 256-bit random secret: a slow hash adds nothing to a secret nobody chose. */
   @Column({ name: 'secret_hash', type: 'varchar', length: 64 })
-  secretHash: string;
+  secretHash!: string;
 
   @Column({ type: 'simple-array' })
-  scopes: ServiceScope[];
+  scopes!: ServiceScope[];
 
   @Column({ name: 'created_at' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Column({ name: 'disabled_at', type: Date, nullable: true })
-  disabledAt: Date | null;
+  disabledAt!: Date | null;
 }
 
 /** A short-lived access token from the client-credentials grant, stored only as its hash. */
 @Entity({ name: 'service_tokens' })
 export class ServiceTokenEntity {
   @PrimaryColumn({ name: 'token_hash', type: 'varchar', length: 64 })
-  tokenHash: string;
+  tokenHash!: string;
 
   @Column({ name: 'client_id', type: 'varchar', length: 64 })
-  clientId: string;
+  clientId!: string;
 
   @Column({ type: 'simple-array' })
-  scopes: ServiceScope[];
+  scopes!: ServiceScope[];
 
   @Column({ name: 'created_at' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Column({ name: 'expires_at' })
-  expiresAt: Date;
+  expiresAt!: Date;
 }

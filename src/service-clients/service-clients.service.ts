@@ -5,7 +5,7 @@ import type { DatabaseClock } from '../db/clock';
 import { SERVICE_SCOPES, ServiceClientEntity, ServiceScope, ServiceTokenEntity } from './service-client.entity';
 
 /** Service access tokens start with this; session tokens with `so_`: the prefix decides which check runs. */
-export const SERVICE_TOKEN_PREFIX = 'sc';
+const SERVICE_TOKEN_PREFIX = 'sc';
 const SERVICE_TOKEN_SHAPE = /^sc_[A-Za-z0-9_-]{43}$/;
 const CLIENT_ID_SHAPE = /^[A-Za-z0-9._-]{3,64}$/;
 

@@ -141,7 +141,7 @@ export class LeasedCoherence implements CacheCoherence {
     const startedAt = performance.now();
     const budgetMs = this.timing.leaseMs / 2;
     try {
-      const [row] = (await bounded(this.dataSource.query(ENDED_SINCE, [this.horizon]), budgetMs, 'Postgres')) as { horizon: string; ended: string[] }[];
+      const [row] = await bounded(this.dataSource.query<{ horizon: string; ended: string[] }[]>(ENDED_SINCE, [this.horizon]), budgetMs, 'Postgres');
       if (!row) throw new Error('no row from the endings query');
       if (row.ended.length > 0) this.cache.drop(row.ended);
       this.horizon = row.horizon;

@@ -19,7 +19,7 @@ function sqliteDate(text: string): Date {
 }
 
 /** Which of an account's sessions to end. */
-export type TerminationTarget =
+type TerminationTarget =
   | { sessionIds: string[] }
   /** Every live session of the account but `except` (null: all of them). */
   | { allExcept: string | null };

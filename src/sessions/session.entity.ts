@@ -28,71 +28,71 @@ export enum SessionFlag {
 @Entity({ name: 'sessions' })
 export class SessionEntity {
   @PrimaryColumn({ type: 'varchar', length: 36 })
-  id: string;
+  id!: string;
 
   @Column({ name: 'user_id', type: 'varchar', length: 36 })
-  userId: string;
+  userId!: string;
 
   /** SHA-256 of the bearer token, hex; the token itself is never stored. */
   @Column({ name: 'token_hash', type: 'varchar', length: 64, unique: true })
-  tokenHash: string;
+  tokenHash!: string;
 
   @Column({ name: 'user_agent', type: 'varchar', length: 512 })
-  userAgent: string;
+  userAgent!: string;
 
   @Column({ name: 'device_type', type: 'varchar', length: 16 })
-  deviceType: DeviceType;
+  deviceType!: DeviceType;
 
   @Column({ name: 'device_os', type: 'varchar', length: 128, nullable: true })
-  deviceOs: string | null;
+  deviceOs!: string | null;
 
   @Column({ name: 'device_browser', type: 'varchar', length: 128, nullable: true })
-  deviceBrowser: string | null;
+  deviceBrowser!: string | null;
 
   @Column({ name: 'device_model', type: 'varchar', length: 128, nullable: true })
-  deviceModel: string | null;
+  deviceModel!: string | null;
 
   @Column({ name: 'device_label', type: 'varchar', length: 255 })
-  deviceLabel: string;
+  deviceLabel!: string;
 
   /** What the app declared at sign-in (`device` input): attacker-controlled like the User-Agent. */
   @Column({ name: 'device_name', type: 'varchar', length: 64, nullable: true })
-  deviceName: string | null;
+  deviceName!: string | null;
 
   @Column({ name: 'device_platform', type: 'varchar', length: 32, nullable: true })
-  devicePlatform: string | null;
+  devicePlatform!: string | null;
 
   @Column({ name: 'device_app_version', type: 'varchar', length: 32, nullable: true })
-  deviceAppVersion: string | null;
+  deviceAppVersion!: string | null;
 
   @Column({ name: 'ip_address', type: 'varchar', length: 45 })
-  ipAddress: string;
+  ipAddress!: string;
 
   @Column(() => PlaceColumns, { prefix: false })
-  place: PlaceColumns;
+  place!: PlaceColumns;
 
   @Column({ type: 'simple-array' })
-  flags: SessionFlag[];
+  flags!: SessionFlag[];
 
   @Column({ name: 'created_at' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Column({ name: 'last_active_at' })
-  lastActiveAt: Date;
+  lastActiveAt!: Date;
 
   @Column({ name: 'expires_at' })
-  expiresAt: Date;
+  expiresAt!: Date;
 
   /** Last time this session proved who is holding it (sign-in or step-up confirmation). */
   @Column({ name: 'confirmed_at' })
-  confirmedAt: Date;
+  confirmedAt!: Date;
 
   @Column({ name: 'revoked_at', type: Date, nullable: true })
-  revokedAt: Date | null;
+  revokedAt!: Date | null;
 
   @Column({ name: 'revoke_reason', type: 'varchar', length: 32, nullable: true })
-  revokeReason: TerminationReason | null;
+  revokeReason!: TerminationReason | null;
 
   @Column({ name: 'revoked_by_session_id', type: 'varchar', length: 36, nullable: true })
-  revokedBySessionId: string | null;
+  revokedBySessionId!: string | null;
 }

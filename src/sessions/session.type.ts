@@ -32,31 +32,31 @@ registerEnumType(SessionChangeKind, { name: 'SessionChangeKind' });
 @ObjectType({ description: 'One signed-in device of the account.' })
 export class Session {
   @Field(() => ID)
-  id: string;
+  id!: string;
 
   @Field(() => Device)
-  device: Device;
+  device!: Device;
 
   @Field()
-  ipAddress: string;
+  ipAddress!: string;
 
   @Field(() => Location)
-  location: Location;
+  location!: Location;
 
   @Field({ description: 'When this sign-in happened.' })
-  createdAt: Date;
+  createdAt!: Date;
 
   @Field()
-  lastActiveAt: Date;
+  lastActiveAt!: Date;
 
   @Field()
-  expiresAt: Date;
+  expiresAt!: Date;
 
   @Field({ description: 'True for the session that sends this request.' })
-  current: boolean;
+  current!: boolean;
 
   @Field(() => [SessionFlag])
-  flags: SessionFlag[];
+  flags!: SessionFlag[];
 }
 
 export function toSession(facts: SessionFacts, currentSessionId: string | null): Session {
@@ -85,32 +85,32 @@ export function toSession(facts: SessionFacts, currentSessionId: string | null):
 @ObjectType()
 export class SessionTerminatedEvent {
   @Field(() => ID)
-  sessionId: string;
+  sessionId!: string;
 
   @Field(() => TerminationReason)
-  reason: TerminationReason;
+  reason!: TerminationReason;
 
   @Field()
-  terminatedAt: Date;
+  terminatedAt!: Date;
 
   @Field(() => Session, { nullable: true, description: 'The session that did it, when another session did.' })
-  terminatedBy: Session | null;
+  terminatedBy!: Session | null;
 }
 
 @ObjectType()
 export class SessionsChangedEvent {
   @Field(() => SessionChangeKind)
-  kind: SessionChangeKind;
+  kind!: SessionChangeKind;
 
   @Field(() => [ID])
-  sessionIds: string[];
+  sessionIds!: string[];
 }
 
 @ObjectType()
 export class RevokeResult {
   @Field(() => Int)
-  revokedCount: number;
+  revokedCount!: number;
 
   @Field(() => [ID])
-  revokedSessionIds: string[];
+  revokedSessionIds!: string[];
 }

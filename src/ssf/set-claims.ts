@@ -3,14 +3,9 @@ import { TerminationReason } from '../sessions/session.entity';
 import { IDLE_TIMEOUT, OutboxEventKind } from './ssf-outbox.service';
 
 /** CAEP 1.0 session-revoked. */
-export const CAEP_SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
+const CAEP_SESSION_REVOKED = 'https://schemas.openid.net/secevent/caep/event-type/session-revoked';
 /** SSF 1.0 verification event. */
-export const SSF_VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
-
-export const EVENT_URIS: Record<OutboxEventKind, string> = {
-  [OutboxEventKind.SESSION_REVOKED]: CAEP_SESSION_REVOKED,
-  [OutboxEventKind.VERIFICATION]: SSF_VERIFICATION,
-};
+const SSF_VERIFICATION = 'https://schemas.openid.net/secevent/ssf/event-type/verification';
 
 /** The events a stream can ask for; verification is always delivered and never listed (SSF 1.0 §7.1.4). */
 export const EVENTS_SUPPORTED = [CAEP_SESSION_REVOKED];
@@ -26,7 +21,7 @@ interface ReasonText {
 }
 
 /** Our reason codes in CAEP terms; IDLE_TIMEOUT tells the idle limit from the lifetime (both EXPIRED here). */
-export const REASONS: Record<TerminationReason | typeof IDLE_TIMEOUT, ReasonText> = {
+const REASONS: Record<TerminationReason | typeof IDLE_TIMEOUT, ReasonText> = {
   [TerminationReason.LOGOUT]: { initiating: 'user', admin: 'LOGOUT: the session signed itself out', user: 'You signed out.' },
   [TerminationReason.REVOKED]: { initiating: 'user', admin: 'REVOKED: another session of the account ended it', user: 'You signed this device out from another device.' },
   [TerminationReason.SIGNED_OUT_EVERYWHERE]: {

@@ -18,9 +18,8 @@ export class SsfKeys {
   ) {}
 
   static async load(dataSource: DataSource, box: SecretBox, now: Date): Promise<SsfKeys> {
-    const oldest = () => dataSource.query(`SELECT kid, public_jwk, private_sealed FROM ssf_keys ORDER BY created_at, kid LIMIT 1`) as Promise<
-      { kid: string; public_jwk: string; private_sealed: string }[]
-    >;
+    const oldest = () =>
+      dataSource.query<{ kid: string; public_jwk: string; private_sealed: string }[]>(`SELECT kid, public_jwk, private_sealed FROM ssf_keys ORDER BY created_at, kid LIMIT 1`);
     let [row] = await oldest();
     if (!row) {
       const pair = await generateKeyPair(ALG, { modulusLength: 2048, extractable: true });

@@ -11,10 +11,10 @@ import { runSql } from './sql';
 
 /** RFC 8935 push and RFC 8936 poll, as SSF 1.0 names them. */
 export const PUSH = 'urn:ietf:rfc:8935';
-export const POLL = 'urn:ietf:rfc:8936';
+const POLL = 'urn:ietf:rfc:8936';
 export const DELIVERY_METHODS = [PUSH, POLL];
 
-export type StreamStatus = 'enabled' | 'paused' | 'disabled';
+type StreamStatus = 'enabled' | 'paused' | 'disabled';
 const STATUSES: StreamStatus[] = ['enabled', 'paused', 'disabled'];
 const AUTHORIZATION_PURPOSE = 'ssf-stream-authorization';
 
@@ -130,7 +130,7 @@ export class SsfStreams {
         typeof authorization === 'string' ? this.box.seal(authorization, AUTHORIZATION_PURPOSE) : delivery && method !== current?.delivery_method ? null : (current?.authorization_sealed ?? null),
       requested: requested as string[],
       delivered: (requested as string[]).filter((uri) => EVENTS_SUPPORTED.includes(uri)),
-      description: description as string | null,
+      description,
     };
   }
 

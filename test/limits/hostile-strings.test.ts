@@ -58,7 +58,7 @@ const HOSTILE = {
 
 describe('a hostile string in any argument is BAD_USER_INPUT, never an internal error', () => {
   const suite = clusterPerSuite();
-  let cases: Case[] = [];
+  const cases: Case[] = [];
   let owner: SignIn;
 
   beforeAll(async () => {

@@ -18,8 +18,8 @@ import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../suppo
 import { dataOf, DEVICES, errorCodes, graphql, type GraphqlResponse, type TestDevice } from '../support/client';
 import { registerMailbox, verificationToken, VERIFICATION_SUBJECT } from '../support/mailboxes';
 import { linkParam, PUBLIC_URL, sixDigitCode } from '../support/security-cluster';
-import { sql, startCluster, type TestCluster } from '../support/server';
-import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from '../support/smtp';
+import { sql, startCluster } from '../support/server';
+import { startSmtpServer, type ReceivedMail } from '../support/smtp';
 
 /** Every log line the instances write, parsed. */
 class LogLines extends Writable {

@@ -46,7 +46,7 @@ describe('instances starting together on an empty database', () => {
       const started = await Promise.allSettled(Array.from({ length: INSTANCES }, () => startServer(config, silent)));
       const running = started.filter((outcome): outcome is PromiseFulfilledResult<RunningServer> => outcome.status === 'fulfilled').map((outcome) => outcome.value);
       try {
-        expect(started.filter((outcome) => outcome.status === 'rejected').map((outcome) => String((outcome as PromiseRejectedResult).reason))).toEqual([]);
+        expect(started.filter((outcome) => outcome.status === 'rejected').map((outcome) => String(outcome.reason))).toEqual([]);
         for (const instance of running) {
           const ready = await fetch(new URL('/readyz', instance.url));
           expect(ready.status).toBe(200);

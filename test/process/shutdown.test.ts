@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import type { Socket } from 'node:net';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +77,7 @@ describe('the real process on SIGTERM', () => {
     const idleClosed = deferred<void>();
     await new Promise<void>((resolve, reject) => {
       const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        (res.socket as Socket).once('close', () => idleClosed.resolve());
+        res.socket.once('close', () => idleClosed.resolve());
         res.resume().on('end', resolve);
       });
       req.on('error', reject);

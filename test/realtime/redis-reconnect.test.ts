@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { OnSessionTerminatedDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, graphql, LiveConnection } from '../support/client';
-import { startCluster, TEST_REDIS_URL, waitForSubscribers, type TestCluster } from '../support/server';
+import { startCluster, TEST_REDIS_URL, type TestCluster } from '../support/server';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';

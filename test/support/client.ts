@@ -171,7 +171,7 @@ export class LiveConnection {
     const connection = new LiveConnection(url, token, device);
     const acknowledged = deferred<void>();
     const offConnected = connection.client.on('connected', () => acknowledged.resolve());
-    connection.closed.promise.then((info) => acknowledged.reject(new Error(`closed ${info.code} ${info.reason}`)));
+    void connection.closed.promise.then((info) => acknowledged.reject(new Error(`closed ${info.code} ${info.reason}`))); // `closed` only resolves
     await within(acknowledged.promise, 5000, 'connection_ack');
     offConnected();
     return connection;
@@ -185,7 +185,7 @@ export class LiveConnection {
       {
         next: (result) => {
           if (result.errors) queue.errors.push(...result.errors);
-          if (result.data) queue.push(result.data as TData);
+          if (result.data) queue.push(result.data);
         },
         error: (error) => queue.errors.push(error),
         complete: () => queue.completed.resolve(),

@@ -118,7 +118,7 @@ export class TestReceiver {
     this.jwks ??= createLocalJWKSet((await (await fetch(this.jwksUrl)).json()) as JSONWebKeySet);
     try {
       const { payload, protectedHeader } = await jwtVerify(token, this.jwks, { typ: 'secevent+jwt', algorithms: ['RS256'] });
-      this.sets.push({ jti: String(payload.jti), header: protectedHeader, claims: payload as ReceivedSet['claims'], receivedAt: performance.now(), authorization: req.headers.authorization });
+      this.sets.push({ jti: String(payload.jti), header: protectedHeader, claims: payload, receivedAt: performance.now(), authorization: req.headers.authorization });
       const set = this.sets[this.sets.length - 1]!;
       for (const listener of this.listeners) listener(set);
       this.waiters = this.waiters.filter((waiter) => {

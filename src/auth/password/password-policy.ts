@@ -8,7 +8,7 @@ import { passwordLength, passwordTooWeak } from './password.errors';
  * unguessable" (10^8 or more): it refuses the common-passwords list and its variants (l33t,
  * reversed, repeated, keyboard walks, dates) while a few ordinary words in a row pass.
  */
-export const MIN_PASSWORD_SCORE = 3;
+const MIN_PASSWORD_SCORE = 3;
 
 // Built once at start: the dictionaries are large and ranking them is most of zxcvbn's cost.
 const strength = new ZxcvbnFactory({ dictionary, graphs: adjacencyGraphs });

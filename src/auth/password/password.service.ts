@@ -24,7 +24,7 @@ import { resetLinkInvalid, wrongCurrentPassword } from './password.errors';
 
 export const RESET_TOKEN_TTL_MINUTES = 30;
 /** A reset turns off two-factor set up this recently: the way back for an owner locked out by a thief's app. */
-export const RESET_CLEARS_TOTP_DAYS = 7;
+const RESET_CLEARS_TOTP_DAYS = 7;
 const RESET_TOKEN_PREFIX = 'sor';
 
 /** Changing a password (signs the other devices out) and resetting a forgotten one (signs every device out). */

@@ -21,7 +21,7 @@ import { signInRequired } from '../../sessions/session.errors';
 import { confirmationAmbiguous, confirmationWrong, emailCodeCapped, stepUpRequired, totpCannotTurnOnTwoFactor, twoFactorTooNew } from './step-up.errors';
 
 /** The actions that need the person holding the device to prove who they are, and what each warns. */
-export const SENSITIVE_ACTIONS = {
+const SENSITIVE_ACTIONS = {
   revokeSession: 'This signs the selected device out; it will need the password to sign in again.',
   revokeOtherSessions: 'This signs out every other device; each will need the password to sign in again.',
   disableTotp: 'This turns off two-factor authentication; signing in will need only the password.',
@@ -36,9 +36,9 @@ const ENDS_OTHER_SESSIONS: ReadonlySet<SensitiveAction> = new Set(['revokeSessio
  * A two-factor app younger than this cannot confirm signing other devices out: whoever set it up
  * may be a thief holding only a session token, and must not be able to lock the owner out with it.
  */
-export const YOUNG_FACTOR_HOURS = 24;
+const YOUNG_FACTOR_HOURS = 24;
 
-export const EMAIL_CODE_TTL_MINUTES = 10;
+const EMAIL_CODE_TTL_MINUTES = 10;
 
 /**
  * Step-up confirmation: a fresh password, TOTP/recovery code or emailed code before a sensitive

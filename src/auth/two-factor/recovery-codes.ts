@@ -9,7 +9,7 @@ import { createHash, randomInt } from 'node:crypto';
  * so o/O counts as 0 and i/I/l/L as 1: a code copied by hand still works.
  */
 
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const GROUP_LENGTH = 5;

@@ -3,8 +3,8 @@ import { Field, ObjectType } from 'type-graphql';
 @ObjectType()
 export class TotpSetup {
   @Field({ description: 'Base32; for apps that cannot scan the otpauth URL.' })
-  secret: string;
+  secret!: string;
 
   @Field({ description: 'otpauth://totp/... for a QR code.' })
-  otpauthUrl: string;
+  otpauthUrl!: string;
 }

@@ -97,7 +97,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       metrics,
       httpServer,
       shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
-      drainSockets: graphqlWs.dispose,
+      drainSockets: () => graphqlWs.dispose(),
     });
     lifecycle.onDispose(() => apollo.stop());
     const app = buildHttpApp({

@@ -1,7 +1,7 @@
 import { NotFoundError, UnauthenticatedError } from '../common/errors';
 
 /** `extensions.reason` values of the admin surface (README "Errors"). */
-export const AdminReason = {
+const AdminReason = {
   /** The token is not a service client's access token holding the `admin` scope. */
   ADMIN_SCOPE_REQUIRED: 'ADMIN_SCOPE_REQUIRED',
   USER_NOT_FOUND: 'USER_NOT_FOUND',

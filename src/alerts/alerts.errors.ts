@@ -1,7 +1,7 @@
 import { BadUserInputError } from '../common/errors';
 
 /** `extensions.reason` values of sign-in alerts (README "Errors"). */
-export const AlertsReason = {
+const AlertsReason = {
   /** A "this wasn't me" link that is unknown, used, expired, or whose session already ended. */
   LINK_INVALID: 'LINK_INVALID',
 } as const;

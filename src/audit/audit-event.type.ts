@@ -68,7 +68,7 @@ export class AuditEventConnection {
   pageInfo!: PageInfo;
 }
 
-export function toAuditEvent(entity: AuditEventEntity): AuditEvent {
+function toAuditEvent(entity: AuditEventEntity): AuditEvent {
   return {
     id: entity.id,
     type: entity.type,

@@ -8,7 +8,7 @@ import { AuditEventEntity, AuditEventType } from './audit-event.entity';
 import { cursorInvalid, pageSizeOutOfRange } from './audit.errors';
 
 /** The session that acted, as the audit log names it (any session-like value fits). */
-export interface AuditActor {
+interface AuditActor {
   id: string;
   deviceLabel: string;
   ipAddress: string;

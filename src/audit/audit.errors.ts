@@ -1,7 +1,7 @@
 import { BadUserInputError } from '../common/errors';
 
 /** `extensions.reason` values of the audit log (README "Errors"). */
-export const AuditReason = {
+const AuditReason = {
   PAGE_SIZE_OUT_OF_RANGE: 'PAGE_SIZE_OUT_OF_RANGE',
   /** `after` is not a cursor this list handed out. */
   CURSOR_INVALID: 'CURSOR_INVALID',

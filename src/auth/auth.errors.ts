@@ -1,7 +1,7 @@
 import { BadUserInputError, InvalidCredentialsError, TwoFactorRequiredError } from '../common/errors';
 
 /** `extensions.reason` values of registration, sign-in and email ownership (README "Errors"). */
-export const AuthReason = {
+const AuthReason = {
   /** Unknown address or wrong password: deliberately one reason, so it cannot tell which. */
   WRONG_CREDENTIALS: 'WRONG_CREDENTIALS',
   /** The password was right; the account has two-factor on and no code was given. */

@@ -8,7 +8,7 @@ import { AuthPayload, User } from './auth.type';
 import type { UserEntity } from './user.entity';
 import { signInRequired } from '../sessions/session.errors';
 
-export function toUser(user: UserEntity): User {
+function toUser(user: UserEntity): User {
   return {
     id: user.id,
     email: user.email,

@@ -1,7 +1,7 @@
 import { BadUserInputError } from './errors';
 
 /** `extensions.reason` values of an address refused by normalizeEmail (README "Errors"). */
-export const EmailReason = {
+const EmailReason = {
   EMAIL_INVISIBLE_CHARACTERS: 'EMAIL_INVISIBLE_CHARACTERS',
   EMAIL_MIXED_SCRIPTS: 'EMAIL_MIXED_SCRIPTS',
 } as const;

@@ -20,7 +20,7 @@ type SocketExtra = {
 };
 
 /** The token check a socket goes through (SessionService's: the one check for HTTP and WebSocket). */
-export interface SocketAuthentication {
+interface SocketAuthentication {
   /** Read before `authenticate`, then passed to `stillLive`. */
   readonly cacheEpoch: number;
   authenticate(token: string | undefined): Promise<{ id: string } | null>;

@@ -1,7 +1,7 @@
 import { NotFoundError, UnauthenticatedError } from '../common/errors';
 
 /** `extensions.reason` values of the session surface (README "Errors"). */
-export const SessionReason = {
+const SessionReason = {
   /** No live session, or its account is gone: the token is missing, unknown, expired or revoked. */
   SIGN_IN_REQUIRED: 'SIGN_IN_REQUIRED',
   /** No such live session *of this account* (another account's id answers the same). */

@@ -2,7 +2,7 @@ import { BadUserInputError, InvalidConfirmationError } from '../../common/errors
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../auth.input';
 
 /** `extensions.reason` values of password change, reset and policy (README "Errors"). */
-export const PasswordReason = {
+const PasswordReason = {
   /** changePassword: the current password is not correct (the caller is signed in to the account). */
   WRONG_PASSWORD: 'WRONG_PASSWORD',
   /** A reset link that is unknown, used or expired. */

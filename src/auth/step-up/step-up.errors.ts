@@ -1,7 +1,7 @@
 import { BadUserInputError, InvalidConfirmationError, RateLimitedError, StepUpRequiredError, type ConfirmationMethod } from '../../common/errors';
 
 /** `extensions.reason` values of step-up confirmation (README "Errors"). */
-export const StepUpReason = {
+const StepUpReason = {
   /** A sensitive action needs a fresh confirmation (`methods` says which ones count). */
   STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
   /** None, or more than one, of password, otp and emailCode was given. */

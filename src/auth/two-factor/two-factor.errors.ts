@@ -1,7 +1,7 @@
 import { BadUserInputError, InvalidConfirmationError } from '../../common/errors';
 
 /** `extensions.reason` values of two-factor setup (README "Errors"). */
-export const TwoFactorReason = {
+const TwoFactorReason = {
   /** Two-factor needs a proven address first (the emailed verification link). */
   EMAIL_NOT_VERIFIED: 'EMAIL_NOT_VERIFIED',
   TWO_FACTOR_ALREADY_ON: 'TWO_FACTOR_ALREADY_ON',

@@ -12,7 +12,7 @@ import { RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { deferred, within } from '../support/deferred';
-import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { startCluster, type TestCluster } from '../support/cluster';
 
 /** A client that counts its connection attempts and reports its closes; reconnects at once when it may. */
 function watchedClient(url: string, token: string) {
@@ -49,10 +49,11 @@ describe('@signoff/client', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    url = cluster.instances[0]!.url;
+    url = cluster.url;
   });
   afterEach(async () => {
-    await closeConnections(cluster, clients.splice(0));
+    for (const client of clients.splice(0)) cluster.track(client);
+    await cluster.drain();
   });
   afterAll(async () => {
     await cluster?.dispose();
@@ -64,7 +65,7 @@ describe('@signoff/client', () => {
     const revoked = watchedClient(url, b!.token);
     const reference = watchedClient(url, c!.token);
     clients.push(revoked.client, reference.client);
-    await waitForSubscribers(cluster, 2);
+    await cluster.waitForSubscribers(2);
 
     dataOf(await graphql(url, RevokeSessionDocument, { id: b!.session.id, confirmation: { password: PASSWORD } }, { token: a!.token, device: a!.device }));
     const event = await within(revoked.signedOut, 5000, 'onSignedOut');

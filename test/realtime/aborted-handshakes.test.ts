@@ -1,7 +1,7 @@
 import WebSocket from 'ws';
 import { accountWithDevices } from '../support/accounts';
 import { DEVICES, wsUrl } from '../support/client';
-import { startCluster, type TestCluster } from '../support/server';
+import { startCluster, type TestCluster } from '../support/cluster';
 import { until } from '../support/deferred';
 
 const SOCKETS = 400;

@@ -4,7 +4,7 @@ import { LoginDocument, OnSessionsChangedDocument, OnSessionTerminatedDocument }
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection, wsUrl, type CloseInfo, type TestDevice } from '../support/client';
 import { deferred, within, until } from '../support/deferred';
-import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { startCluster, type TestCluster } from '../support/cluster';
 
 const PER_SESSION = 20; // the default
 const PER_ADDRESS = 30; // stands in for the default 200, to keep the suite light
@@ -13,22 +13,20 @@ const PER_SOCKET = 20; // the default
 describe('WebSocket caps', () => {
   let cluster: TestCluster;
   let url: string;
-  const open: LiveConnection[] = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ env: { WS_MAX_SOCKETS_PER_IP: String(PER_ADDRESS), TRUST_PROXY: 'loopback' } });
-    url = cluster.instances[0]!.url;
+    url = cluster.url;
   });
   afterEach(async () => {
-    await closeConnections(cluster, open.splice(0));
+    await cluster.drain();
     const { sockets, socketLimits } = cluster.instances[0]!.services;
     await until(() => sockets.size === 0 && socketLimits.addressCount === 0, 'every socket to be released', 5000);
   });
   afterAll(() => cluster.dispose());
 
   async function connect(token: string, device: TestDevice): Promise<LiveConnection> {
-    const connection = await LiveConnection.open(url, token, device);
-    open.push(connection);
+    const connection = await cluster.connect(token, device);
     return connection;
   }
 
@@ -122,13 +120,13 @@ describe('WebSocket caps', () => {
       const query = print(i % 2 ? OnSessionsChangedDocument : OnSessionTerminatedDocument);
       stops.push(connection.client.subscribe({ query }, { next: () => undefined, error: () => undefined, complete: () => undefined }));
     }
-    await waitForSubscribers(cluster, PER_SOCKET);
+    await cluster.waitForSubscribers(PER_SOCKET);
 
     // One stops, another starts: still within the cap.
     stops[0]!();
     await until(() => cluster.instances[0]!.services.hub.subscriptionCount() === PER_SOCKET - 1, 'the subscription to stop', 5000);
     connection.client.subscribe({ query: print(OnSessionTerminatedDocument) }, { next: () => undefined, error: () => undefined, complete: () => undefined });
-    await waitForSubscribers(cluster, PER_SOCKET);
+    await cluster.waitForSubscribers(PER_SOCKET);
 
     const refused = deferred<unknown>();
     connection.client.subscribe({ query: print(OnSessionsChangedDocument) }, { next: () => undefined, error: (err) => refused.resolve(err), complete: () => undefined });

@@ -3,7 +3,7 @@ import { LoginDocument, OnSessionTerminatedDocument } from '../generated/graphql
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
 import { RawSocket } from '../support/raw-socket';
-import { sql, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { sql, startCluster, type TestCluster } from '../support/cluster';
 import { until } from '../support/deferred';
 
 /** SessionEventHub's default: how long one socket may take to flush sessionTerminated before it is closed anyway. */
@@ -26,7 +26,7 @@ describe('a client that stops reading its socket', () => {
 
   /** Signs in `count` more sessions of the account. */
   async function signIn(email: string, count: number): Promise<{ id: string; token: string }[]> {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     const sessions: { id: string; token: string }[] = [];
     for (let i = 0; i < count; i++) {
       const { token, session } = dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel })).login;
@@ -41,7 +41,7 @@ describe('a client that stops reading its socket', () => {
     const raw = await RawSocket.acknowledged(url, session.token, DEVICES.chromeOnPixel);
     raws.push(raw);
     raw.subscribeToTermination();
-    await waitForSubscribers(cluster, subscribersBefore + 1);
+    await cluster.waitForSubscribers(subscribersBefore + 1);
     raw.stall();
     // The kernel buffers are full once the server starts holding bytes for this socket in memory.
     await until(() => services.sockets.socketsOf(session.id).some((socket) => socket.bufferedAmount > 0), 'the socket to stall');
@@ -57,7 +57,7 @@ describe('a client that stops reading its socket', () => {
     const live = await LiveConnection.open(url, healthy.token, healthy.device);
     lives.push(live);
     const events = live.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(cluster, 11);
+    await cluster.waitForSubscribers(11);
 
     // Ended behind the bus's back, as if the message had been lost: the sweep's reconciliation must tell them.
     await sql(cluster, `UPDATE sessions SET revoked_at = now(), revoke_reason = 'REVOKED' WHERE user_id = (SELECT user_id FROM sessions WHERE id = $1)`, [healthy.session.id]);
@@ -86,7 +86,7 @@ describe('a client that stops reading its socket', () => {
     const live = await LiveConnection.open(url, healthy.token, healthy.device);
     lives.push(live);
     const events = live.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(cluster, 2);
+    await cluster.waitForSubscribers(2);
 
     await sql(cluster, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])`, [[stalled.session.id, healthy.session.id]]);
     const started = performance.now();

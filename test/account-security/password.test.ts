@@ -4,14 +4,12 @@ import {
   ChangePasswordDocument,
   ConfirmTotpSetupDocument,
   LoginDocument,
-  OnSessionTerminatedDocument,
-  type OnSessionTerminatedSubscription,
   RequestPasswordResetDocument,
   ResetPasswordDocument,
 } from '../generated/graphql';
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn, isLive, loginCodes } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type EventQueue, graphqlErrors } from '../support/client';
+import { dataOf, DEVICES, errorCodes, graphql, graphqlErrors } from '../support/client';
 import { linkParam, clusterPerSuite, PUBLIC_URL, sql } from '../support/cluster';
 import type { ReceivedMail } from '../support/smtp';
 import { quietPeriod } from '../support/deferred';
@@ -21,17 +19,6 @@ const NEW_PASSWORD = 'a brand new passphrase';
 
 describe('changing and resetting the password', () => {
   const env = clusterPerSuite({ smtp: true });
-
-  /** Opens a socket for each sign-in with a sessionTerminated subscription, once the server holds them all. */
-  async function watch(signIns: SignIn[]): Promise<{ socket: LiveConnection; events: EventQueue<OnSessionTerminatedSubscription> }[]> {
-    const watched = [];
-    for (const signIn of signIns) {
-      const socket = await env.connect(signIn.token, signIn.device);
-      watched.push({ socket, events: socket.subscribe(OnSessionTerminatedDocument) });
-    }
-    await env.waitForSubscribers(signIns.length);
-    return watched;
-  }
 
 
 
@@ -95,7 +82,7 @@ describe('changing and resetting the password', () => {
     it('with signOutOtherSessions: false keeps the other devices signed in', async () => {
       const { email, signIns } = await accountWithDevices(env.url);
       const [a, b] = signIns as [SignIn, SignIn];
-      const [bWatch] = await watch([b]);
+      const [bWatch] = await env.watchEndings([b]);
 
       const changed = await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD, signOutOtherSessions: false }, { token: a.token });
       expect(dataOf(changed).changePassword).toBe(true);
@@ -115,7 +102,7 @@ describe('changing and resetting the password', () => {
     it('by default signs every other device out with PASSWORD_CHANGED, tells them who did it and closes their sockets', async () => {
       const { email, signIns } = await accountWithDevices(env.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
       const [a, b, c] = signIns as [SignIn, SignIn, SignIn];
-      const watched = await watch([b, c]);
+      const watched = await env.watchEndings([b, c]);
 
       // signOutOtherSessions left out: the contract's default is true.
       dataOf(await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { token: a.token, device: a.device }));
@@ -243,7 +230,7 @@ describe('changing and resetting the password', () => {
     it("ends every session, the caller's included, with PASSWORD_RESET and closes every socket", async () => {
       const { email, signIns } = await accountWithDevices(env.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
       const a = signIns[0]!;
-      const watched = await watch(signIns);
+      const watched = await env.watchEndings(signIns);
       const token = await requestReset(email);
 
       // Sent from A, signed in: a reset still signs A out too.

@@ -3,7 +3,6 @@ import {
   ChangePasswordDocument,
   LoginDocument,
   LogoutDocument,
-  OnSessionTerminatedDocument,
   RegisterDocument,
   ReportUnrecognizedSessionDocument,
   RequestPasswordResetDocument,
@@ -12,7 +11,7 @@ import {
 } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail, verifyAddress, type SignIn, isLive } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type TestDevice, graphqlErrors } from '../support/client';
-import { linkParam, clusterPerSuite, PUBLIC_URL, sql } from '../support/cluster';
+import { linkParam, clusterPerSuite, PUBLIC_URL, sql, type WatchedSession } from '../support/cluster';
 import type { ReceivedMail } from '../support/smtp';
 import { quietPeriod } from '../support/deferred';
 
@@ -129,13 +128,7 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
       const reportB = linkParam(await alertFor(email, 'Safari on iOS'), '/report-sign-in', 'token');
       await alertFor(email, 'Chrome on Android');
 
-      const watched = [];
-      for (const signIn of signIns) {
-        const socket = await env.connect(signIn.token, signIn.device);
-        watched.push({ socket, events: socket.subscribe(OnSessionTerminatedDocument) });
-      }
-      await env.waitForSubscribers(3);
-      const [aWatch, bWatch, cWatch] = watched as [(typeof watched)[0], (typeof watched)[0], (typeof watched)[0]];
+      const [aWatch, bWatch, cWatch] = (await env.watchEndings(signIns)) as [WatchedSession, WatchedSession, WatchedSession];
 
       // Sent from whatever browser opened the email link, with no bearer token.
       const resetToken = dataOf(await graphql(env.url, ReportUnrecognizedSessionDocument, { token: reportB }, { device: DEVICES.firefoxOnMac })).reportUnrecognizedSession;

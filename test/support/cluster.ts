@@ -9,7 +9,8 @@ import { DataSource } from 'typeorm';
 import { createLogger, type Logger } from '../../src/common/logger';
 import { loadConfig, type Config } from '../../src/config/config';
 import { startServer, type RunningServer } from '../../src/server';
-import { DEVICES, graphql, LiveConnection, type GraphqlResponse, type RequestOptions, type TestDevice } from './client';
+import { OnSessionTerminatedDocument, type OnSessionTerminatedSubscription } from '../generated/graphql';
+import { DEVICES, graphql, LiveConnection, type EventQueue, type GraphqlResponse, type RequestOptions, type TestDevice } from './client';
 import { until } from './deferred';
 import { outboxReader, registerMailbox, verificationToken, VERIFICATION_SUBJECT } from './mailboxes';
 import { startSmtpServer, type ReceivedMail, type TestSmtpServer } from './smtp';
@@ -51,6 +52,11 @@ export interface TestCluster {
   ): Promise<GraphqlResponse<TData>>;
   /** Opens a graphql-ws connection the cluster tracks, so `drain` and `dispose` close it. */
   connect(token: string, device?: TestDevice, url?: string): Promise<LiveConnection>;
+  /**
+   * Opens a tracked socket for each sign-in, subscribed to sessionTerminated, and waits until the
+   * cluster holds every subscription: what a test needs before ending sessions.
+   */
+  watchEndings(signIns: { token: string; device: TestDevice }[], url?: string): Promise<WatchedSession[]>;
   /** Tracks a connection opened some other way, so `drain` and `dispose` close it. */
   track<T extends Disposable>(connection: T): T;
   /** Subscriptions the cluster's instances hold right now. */
@@ -64,6 +70,12 @@ export interface TestCluster {
   drain(): Promise<void>;
   /** Drains, stops every instance, then drops the cluster's schema (or SQLite file), Redis keys and SMTP server. */
   dispose(): Promise<void>;
+}
+
+/** A signed-in device listening for the end of its session. */
+export interface WatchedSession {
+  socket: LiveConnection;
+  events: EventQueue<OnSessionTerminatedSubscription>;
 }
 
 export type MailCluster = TestCluster & { smtp: TestSmtpServer };
@@ -149,16 +161,29 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     throw err;
   }
   const url = instances[0]!.url;
+  const connect = async (token: string, device: TestDevice = DEVICES.chromeOnWindows, at = url) => track(await LiveConnection.open(at, token, device));
+  const waitForSubscribers = (atLeast: number) =>
+    until(() => subscriptionCount() >= atLeast, `${atLeast} subscriptions to register (have ${subscriptionCount()})`, 5000, 10);
   return {
     instances,
     config,
     url,
     smtp,
     graphql: (document, variables, requestOptions = {}) => graphql(requestOptions.url ?? url, document, variables, requestOptions),
-    connect: async (token, device = DEVICES.chromeOnWindows, at = url) => track(await LiveConnection.open(at, token, device)),
+    connect,
+    watchEndings: async (signIns, at = url) => {
+      const already = subscriptionCount();
+      const watched: WatchedSession[] = [];
+      for (const signIn of signIns) {
+        const socket = await connect(signIn.token, signIn.device, at);
+        watched.push({ socket, events: socket.subscribe(OnSessionTerminatedDocument) });
+      }
+      await waitForSubscribers(already + signIns.length);
+      return watched;
+    },
     track,
     subscriptionCount,
-    waitForSubscribers: (atLeast) => until(() => subscriptionCount() >= atLeast, `${atLeast} subscriptions to register (have ${subscriptionCount()})`, 5000, 10),
+    waitForSubscribers,
     drain,
     dispose,
   };

@@ -25,7 +25,7 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
   // A zero window: every sensitive action needs its confirmation, as if the sign-in were long ago.
   const env = clusterPerSuite({ smtp: true, env: { STEP_UP_WINDOW_SECONDS: '0' } });
 
-  it('holds from the first sign-in to the last', async () => {
+  it('every step has the effect its owner expects, from the first sign-in to the last', async () => {
     const { url, smtp } = env;
     const { email, signIns } = await accountWithDevices(url);
     const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];

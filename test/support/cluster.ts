@@ -257,7 +257,8 @@ export function clusterPerSuite(options: ClusterOptions = {}): TestCluster {
     return cluster;
   };
   return new Proxy({} as TestCluster, {
-    get: (_, key) => started()[key as keyof TestCluster],
+    // Not a thenable: `await` on the handle must not reach for a cluster that has not started.
+    get: (_, key) => (key === 'then' ? undefined : started()[key as keyof TestCluster]),
   });
 }
 

@@ -13,7 +13,8 @@ async function keepBusy(url: string, token: string, everyMs: number, until: Prom
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Real time passing is what an idle timeout is about: the one wait here that stands for no event. */
+const timePasses = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a session nobody uses for SESSION_IDLE_TIMEOUT_SECONDS', () => {
   const suite = clusterPerSuite({
@@ -29,7 +30,7 @@ describe('a session nobody uses for SESSION_IDLE_TIMEOUT_SECONDS', () => {
     await suite.waitForSubscribers(1);
 
     // b does nothing for longer than the idle timeout; a keeps making requests.
-    await keepBusy(suite.url, a.token, 300, sleep(4500));
+    await keepBusy(suite.url, a.token, 300, timePasses(4500));
 
     expect(errorCodes(await graphql(suite.url, MeDocument, {}, { token: b.token }))).toEqual(['UNAUTHENTICATED']);
     expect(dataOf(await graphql(suite.url, SessionsDocument, {}, { token: a.token })).sessions.map((s) => s.id)).toEqual([a.session.id]);

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { TerminationReason } from '../src/sessions/session.entity';
 import { ServiceScope } from '../src/service-clients/service-client.entity';
 import { RevokeSessionDocument } from '../test/generated/graphql';
-import { startCluster } from '../test/support/server';
+import { startCluster } from '../test/support/cluster';
 import { originOf, serviceClient, ssfCall, TestReceiver, type ReceivedSet } from '../test/support/ssf';
 import { runFromCommandLine } from './lib/cli';
 import { mapWithConcurrency } from './lib/concurrency';

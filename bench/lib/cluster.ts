@@ -1,12 +1,12 @@
 import type { RunningServer } from '../../src/server';
-import { startCluster, type TestCluster } from '../../test/support/server';
+import { startCluster, type TestCluster } from '../../test/support/cluster';
 import { waitUntil } from './wait';
 
 export type { TestCluster };
 
 /**
  * Instances in this process sharing one Postgres schema and one Redis prefix, like replicas
- * behind a load balancer (test/support/server.ts's cluster, reused as is).
+ * behind a load balancer (test/support/cluster.ts's cluster, reused as is).
  */
 export function startBenchCluster(count: number): Promise<TestCluster> {
   // Revoking needs a recent confirmation; seeded sessions confirm at sign-in, and a slow run must not outlast the window.

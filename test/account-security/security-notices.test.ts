@@ -3,15 +3,10 @@ import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { securityChange } from '../../src/mail/templates';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
-import { startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { clusterPerSuite } from '../support/cluster';
 
 describe('the owner hears of every change to how the account is protected', () => {
-  let env: SecurityCluster;
-
-  beforeAll(async () => {
-    env = await startSecurityCluster();
-  });
-  afterAll(() => env.dispose());
+  const env = clusterPerSuite({ smtp: true });
 
   it('a password change emails who changed it, from where, with no link', async () => {
     const { email, signIns } = await accountWithDevices(env.url, [DEVICES.chromeOnWindows]);

@@ -14,28 +14,18 @@ import {
 } from '../generated/graphql';
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection } from '../support/client';
-import { linkParam, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
-import { waitForSubscribers } from '../support/server';
+import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
+import { linkParam, clusterPerSuite } from '../support/cluster';
 
 /**
  * The whole story of the product, as one person lives it: review devices, confirm, sign one out,
  * change the password, reset it, turn on two-factor, and report a sign-in that wasn't them.
  */
 describe('seed flow: review, confirm, terminate, change password, reset, two-factor, "this wasn\'t me"', () => {
-  let env: SecurityCluster;
-  const open: LiveConnection[] = [];
+  // A zero window: every sensitive action needs its confirmation, as if the sign-in were long ago.
+  const env = clusterPerSuite({ smtp: true, env: { STEP_UP_WINDOW_SECONDS: '0' } });
 
-  beforeAll(async () => {
-    // A zero window: every sensitive action needs its confirmation, as if the sign-in were long ago.
-    env = await startSecurityCluster({ STEP_UP_WINDOW_SECONDS: '0' });
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((c) => c.dispose()));
-    await env.dispose();
-  });
-
-  it('holds from the first sign-in to the last', async () => {
+  it('every step has the effect its owner expects, from the first sign-in to the last', async () => {
     const { url, smtp } = env;
     const { email, signIns } = await accountWithDevices(url);
     const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
@@ -43,10 +33,9 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
     expect(alertForB.text).toContain('Safari on iOS');
 
     // 1. A asks to sign B out: a confirmation is needed, and the answer says which ones work.
-    const bSocket = await LiveConnection.open(url, b.token, b.device);
-    open.push(bSocket);
+    const bSocket = await env.connect(b.token, b.device);
     const bEvents = bSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(env.cluster, 1);
+    await env.waitForSubscribers(1);
     const unconfirmed = await graphql(url, RevokeSessionDocument, { id: b.session.id }, { token: a.token, device: a.device });
     expect(errorCodes(unconfirmed)).toEqual(['STEP_UP_REQUIRED']);
     expect(unconfirmed.errors?.[0]?.extensions).toMatchObject({
@@ -72,10 +61,9 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
 
     // 5. Changing the password signs every other device out.
     const c = dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel })).login;
-    const cSocket = await LiveConnection.open(url, c.token, DEVICES.chromeOnPixel);
-    open.push(cSocket);
+    const cSocket = await env.connect(c.token, DEVICES.chromeOnPixel);
     const cEvents = cSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(env.cluster, 1);
+    await env.waitForSubscribers(1);
     const newPassword = 'a brand new passphrase';
     dataOf(await graphql(url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword }, { token: a.token, device: a.device }));
     expect((await cEvents.next()).sessionTerminated).toMatchObject({ reason: 'PASSWORD_CHANGED', terminatedBy: { id: a.session.id } });
@@ -84,10 +72,9 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
     expect(errorCodes(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }))).toEqual(['INVALID_CREDENTIALS']);
 
     // 6. A reset signs out every device, A included.
-    const aSocket = await LiveConnection.open(url, a.token, a.device);
-    open.push(aSocket);
+    const aSocket = await env.connect(a.token, a.device);
     const aEvents = aSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(env.cluster, 1);
+    await env.waitForSubscribers(1);
     expect(dataOf(await graphql(url, RequestPasswordResetDocument, { email })).requestPasswordReset).toBe(true);
     const resetMail = await smtp.next((m) => m.to === email && /reset/i.test(m.subject));
     const resetToken = linkParam(resetMail, '/reset-password', 'token');

@@ -10,15 +10,14 @@ import {
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
-import { sixDigitCode, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
-import { sql } from '../support/server';
+import { sixDigitCode, startCluster, type MailCluster, sql } from '../support/cluster';
 
 describe('step-up confirmation before signing devices out', () => {
-  let strict: SecurityCluster; // window 0: every action needs its own confirmation
-  let lenient: SecurityCluster; // default 300 s window
+  let strict: MailCluster; // window 0: every action needs its own confirmation
+  let lenient: MailCluster; // default 300 s window
 
   beforeAll(async () => {
-    [strict, lenient] = await Promise.all([startSecurityCluster({ STEP_UP_WINDOW_SECONDS: '0' }), startSecurityCluster()]);
+    [strict, lenient] = await Promise.all([startCluster({ smtp: true, env: { STEP_UP_WINDOW_SECONDS: '0' } }), startCluster({ smtp: true })]);
   });
   afterAll(async () => {
     await Promise.all([strict.dispose(), lenient.dispose()]);
@@ -71,7 +70,7 @@ describe('step-up confirmation before signing devices out', () => {
     const setupCode = await currentTotpCode(secret);
     dataOf(await graphql(strict.url, ConfirmTotpSetupDocument, { code: setupCode }, { token: a.token }));
     // An app younger than a day cannot sign devices out (takeover.test.ts): this one is older.
-    await sql(strict.cluster, `UPDATE users SET totp_enabled_at = now() - interval '25 hours' WHERE id = $1`, [a.user.id]);
+    await sql(strict, `UPDATE users SET totp_enabled_at = now() - interval '25 hours' WHERE id = $1`, [a.user.id]);
 
     const required = await graphql(strict.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token });
     expect(required.errors?.[0]?.extensions?.methods).toEqual(['PASSWORD', 'TOTP', 'EMAIL_CODE']);

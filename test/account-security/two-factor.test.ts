@@ -10,7 +10,7 @@ import {
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
-import { sql, startCluster, type TestCluster } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 /** The code of the step after the current one: valid now (clock drift), and not yet used by anyone. */
 function nextStepCode(secret: string): Promise<string> {
@@ -27,34 +27,27 @@ async function wrongCode(secret: string): Promise<string> {
 }
 
 describe('two-factor authentication with TOTP and recovery codes', () => {
-  let cluster: TestCluster;
-  let url: string;
-
-  beforeAll(async () => {
-    cluster = await startCluster();
-    url = cluster.instances[0]!.url;
-  });
-  afterAll(() => cluster.dispose());
+  const cluster = clusterPerSuite();
 
   async function signedUp(): Promise<{ email: string; a: SignIn }> {
-    const { email, signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
+    const { email, signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows]);
     return { email, a: signIns[0]! };
   }
 
   async function withTwoFactor(): Promise<{ email: string; a: SignIn; secret: string; setupCode: string; recoveryCodes: string[] }> {
     const { email, a } = await signedUp();
-    const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+    const { secret } = dataOf(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
     const setupCode = await currentTotpCode(secret);
-    const recoveryCodes = dataOf(await graphql(url, ConfirmTotpSetupDocument, { code: setupCode }, { token: a.token })).confirmTotpSetup;
+    const recoveryCodes = dataOf(await graphql(cluster.url, ConfirmTotpSetupDocument, { code: setupCode }, { token: a.token })).confirmTotpSetup;
     return { email, a, secret, setupCode, recoveryCodes };
   }
 
   async function loginCodes(email: string, otp?: string, password = PASSWORD): Promise<unknown[]> {
-    const response = await graphql(url, LoginDocument, { input: { email, password, otp } });
+    const response = await graphql(cluster.url, LoginDocument, { input: { email, password, otp } });
     return response.errors ? errorCodes(response) : ['OK'];
   }
 
-  const twoFactorEnabled = async (token: string) => dataOf(await graphql(url, MeDocument, {}, { token })).me.twoFactorEnabled;
+  const twoFactorEnabled = async (token: string) => dataOf(await graphql(cluster.url, MeDocument, {}, { token })).me.twoFactorEnabled;
 
   const unusedRecoveryCodes = async (userId: string) =>
     Number(
@@ -67,10 +60,10 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
 
   it('a wrong code at confirmTotpSetup is INVALID_CONFIRMATION and two-factor stays off', async () => {
     const { email, a } = await signedUp();
-    const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+    const { secret } = dataOf(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
 
     for (const code of [await wrongCode(secret), 'abcdef']) {
-      expect(errorCodes(await graphql(url, ConfirmTotpSetupDocument, { code }, { token: a.token }))).toEqual(['INVALID_CONFIRMATION']);
+      expect(errorCodes(await graphql(cluster.url, ConfirmTotpSetupDocument, { code }, { token: a.token }))).toEqual(['INVALID_CONFIRMATION']);
     }
     expect(await twoFactorEnabled(a.token)).toBe(false);
     const [user] = await sql<{ totp_secret: string | null }>(cluster, 'SELECT totp_secret FROM users WHERE id = $1', [a.user.id]);
@@ -79,7 +72,7 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
     expect(await loginCodes(email)).toEqual(['OK']);
 
     // The setup is still pending: the right code turns it on.
-    expect(dataOf(await graphql(url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: a.token })).confirmTotpSetup).toHaveLength(10);
+    expect(dataOf(await graphql(cluster.url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: a.token })).confirmTotpSetup).toHaveLength(10);
     expect(await twoFactorEnabled(a.token)).toBe(true);
   });
 
@@ -87,14 +80,14 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
     const { email, a, secret } = await withTwoFactor();
     const before = await sql(cluster, 'SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1', [a.user.id]);
 
-    expect(errorCodes(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token }))).toEqual(['BAD_USER_INPUT']);
     expect(await sql(cluster, 'SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1', [a.user.id])).toEqual(before);
     expect(await loginCodes(email, await nextStepCode(secret))).toEqual(['OK']);
   });
 
   it('the otpauth URL names the issuer and the account email, and carries the secret', async () => {
     const { email, a } = await signedUp();
-    const { secret, otpauthUrl } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+    const { secret, otpauthUrl } = dataOf(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
     expect(secret).toMatch(/^[A-Z2-7]{32,}=*$/);
 
     const parsed = new URL(otpauthUrl);
@@ -161,7 +154,7 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
     const { email, a, recoveryCodes } = await withTwoFactor();
     expect(await loginCodes(email)).toEqual(['TWO_FACTOR_REQUIRED']);
 
-    expect(dataOf(await graphql(url, DisableTotpDocument, { confirmation: { password: PASSWORD } }, { token: a.token })).disableTotp).toBe(true);
+    expect(dataOf(await graphql(cluster.url, DisableTotpDocument, { confirmation: { password: PASSWORD } }, { token: a.token })).disableTotp).toBe(true);
     expect(await twoFactorEnabled(a.token)).toBe(false);
     expect(await loginCodes(email)).toEqual(['OK']);
     expect(await unusedRecoveryCodes(a.user.id)).toBe(0);
@@ -169,8 +162,8 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
     expect(user!.totp_secret).toBeNull();
 
     // Turned on again with a new app: only the new recovery codes work.
-    const { secret } = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
-    const fresh = dataOf(await graphql(url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: a.token })).confirmTotpSetup;
+    const { secret } = dataOf(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token })).beginTotpSetup;
+    const fresh = dataOf(await graphql(cluster.url, ConfirmTotpSetupDocument, { code: await currentTotpCode(secret) }, { token: a.token })).confirmTotpSetup;
     for (const old of recoveryCodes.slice(0, 3)) expect(await loginCodes(email, old)).toEqual(['INVALID_CREDENTIALS']);
     expect(await loginCodes(email, fresh[0])).toEqual(['OK']);
   });
@@ -181,7 +174,7 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
     // Only beginTotpSetup returns a TotpSetup, and no other field of the schema is a secret.
     const introspection = dataOf(
       await graphql<{ __schema: { types: { name: string; fields: { name: string; type: { name: string | null; ofType: { name: string | null } | null } }[] | null }[] } }, Record<string, never>>(
-        url,
+        cluster.url,
         '{ __schema { types { name fields { name type { name ofType { name } } } } } }',
         {},
       ),
@@ -194,12 +187,12 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
 
     // Everything the account can read about itself, and none of it holds the secret.
     const readable = JSON.stringify([
-      await graphql(url, MeDocument, {}, { token: a.token }),
-      await graphql(url, SessionsDocument, {}, { token: a.token }),
-      await graphql(url, AuditLogDocument, { first: 100 }, { token: a.token }),
-      await graphql(url, BeginTotpSetupDocument, {}, { token: a.token }),
+      await graphql(cluster.url, MeDocument, {}, { token: a.token }),
+      await graphql(cluster.url, SessionsDocument, {}, { token: a.token }),
+      await graphql(cluster.url, AuditLogDocument, { first: 100 }, { token: a.token }),
+      await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token }),
     ]);
     expect(readable).not.toContain(secret);
-    expect(errorCodes(await graphql(url, BeginTotpSetupDocument, {}, { token: a.token }))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await graphql(cluster.url, BeginTotpSetupDocument, {}, { token: a.token }))).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -1,7 +1,7 @@
 import { LoginDocument, MeDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, errorCodes, graphql, LiveConnection, tryConnect, type GraphqlResponse } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 /** Nothing internal may reach a client: no stack, no SQL, no driver or file names. */
 function expectNoLeak(response: GraphqlResponse<unknown>): void {

@@ -12,7 +12,7 @@ import {
 } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, graphql, LiveConnection, type GraphqlResponse } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 /** `extensions` of the one error the response carries. */
 function onlyError(response: GraphqlResponse<unknown>): Record<string, unknown> | undefined {

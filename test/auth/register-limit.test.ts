@@ -1,7 +1,7 @@
 import { LoginDocument, RegisterDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 // The module object itself (an `import * as` namespace would be a copy): spying on it sees every hash the server computes.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -11,7 +11,7 @@ describe('registrations per IP are limited, across instances, before any passwor
   // Two instances behind one Redis: the count is shared.
   const suite = clusterPerSuite({ count: 2, env: { REGISTER_LIMIT_PER_IP_PER_HOUR: '3' } });
   const register = (instance: number, device = DEVICES.safariOnIphone) =>
-    graphql(suite.cluster.instances[instance]!.url, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } }, { device });
+    graphql(suite.instances[instance]!.url, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } }, { device });
 
   afterEach(() => jest.restoreAllMocks());
 

@@ -6,13 +6,12 @@ import {
   SessionsDocument,
   SignoffError,
   type SignedOutEvent,
-  type SignoffClient,
 } from '../../client/src/index';
 import { RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { deferred, within } from '../support/deferred';
-import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 /** A client that counts its connection attempts and reports its closes; reconnects at once when it may. */
 function watchedClient(url: string, token: string) {
@@ -43,30 +42,18 @@ function watchedClient(url: string, token: string) {
 }
 
 describe('@signoff/client', () => {
-  let cluster: TestCluster;
-  let url: string;
-  const clients: SignoffClient[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster();
-    url = cluster.instances[0]!.url;
-  });
-  afterEach(async () => {
-    await closeConnections(cluster, clients.splice(0));
-  });
-  afterAll(async () => {
-    await cluster?.dispose();
-  });
+  const cluster = clusterPerSuite();
 
   it('hands sessionTerminated to onSignedOut, then never reconnects after 4401, while a drop for another reason reconnects', async () => {
-    const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
+    const { signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
     const [a, b, c] = signIns;
-    const revoked = watchedClient(url, b!.token);
-    const reference = watchedClient(url, c!.token);
-    clients.push(revoked.client, reference.client);
-    await waitForSubscribers(cluster, 2);
+    const revoked = watchedClient(cluster.url, b!.token);
+    const reference = watchedClient(cluster.url, c!.token);
+    cluster.track(revoked.client);
+    cluster.track(reference.client);
+    await cluster.waitForSubscribers(2);
 
-    dataOf(await graphql(url, RevokeSessionDocument, { id: b!.session.id, confirmation: { password: PASSWORD } }, { token: a!.token, device: a!.device }));
+    dataOf(await graphql(cluster.url, RevokeSessionDocument, { id: b!.session.id, confirmation: { password: PASSWORD } }, { token: a!.token, device: a!.device }));
     const event = await within(revoked.signedOut, 5000, 'onSignedOut');
     expect(event).toMatchObject({ reason: 'REVOKED', terminatedBy: { id: a!.session.id, device: { label: 'Chrome on Windows' } } });
     expect(await within(revoked.closed, 5000, 'the close')).toEqual({ code: 4401, reason: 'Session terminated' });
@@ -84,12 +71,12 @@ describe('@signoff/client', () => {
   });
 
   it('reports UNAUTHORIZED when the token is refused at connection_init or over HTTP, once', async () => {
-    const { signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows, DEVICES.firefoxOnMac]);
+    const { signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows, DEVICES.firefoxOnMac]);
     const [a, b] = signIns;
-    dataOf(await graphql(url, RevokeSessionDocument, { id: b!.session.id, confirmation: { password: PASSWORD } }, { token: a!.token, device: a!.device }));
+    dataOf(await graphql(cluster.url, RevokeSessionDocument, { id: b!.session.id, confirmation: { password: PASSWORD } }, { token: a!.token, device: a!.device }));
 
-    const dead = watchedClient(url, b!.token);
-    clients.push(dead.client);
+    const dead = watchedClient(cluster.url, b!.token);
+    cluster.track(dead.client);
     expect(await within(dead.signedOut, 5000, 'onSignedOut')).toEqual({ reason: 'UNAUTHORIZED', terminatedAt: null, terminatedBy: null });
     expect((await dead.closed).code).toBe(4401);
 
@@ -103,14 +90,14 @@ describe('@signoff/client', () => {
   });
 
   it('login returns a token the client can use; errors carry their code', async () => {
-    const { email } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
-    const wrong = await login({ url, email, password: 'not the password at all' }).catch((err: unknown) => err);
+    const { email } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows]);
+    const wrong = await login({ url: cluster.url, email, password: 'not the password at all' }).catch((err: unknown) => err);
     expect(wrong).toBeInstanceOf(SignoffError);
     expect((wrong as SignoffError).code).toBe('INVALID_CREDENTIALS');
 
-    const signedIn = await login({ url, email, password: PASSWORD });
-    const { client } = watchedClient(url, signedIn.token);
-    clients.push(client);
+    const signedIn = await login({ url: cluster.url, email, password: PASSWORD });
+    const { client } = watchedClient(cluster.url, signedIn.token);
+    cluster.track(client);
     const { sessions } = await client.request(SessionsDocument);
     expect(sessions.find((session) => session.current)?.id).toBe(signedIn.session.id);
   });
@@ -122,8 +109,8 @@ describe('@signoff/client', () => {
       bodies.push(JSON.parse(init.body) as (typeof bodies)[number]);
       return new Response(JSON.stringify({ data: { login: { token: 't' } } }), { headers: { 'content-type': 'application/json' } });
     }) as unknown as typeof fetch;
-    await login({ url, fetch: recordingFetch, email: 'a@example.com', password: PASSWORD });
-    await login({ url, fetch: recordingFetch, email: 'a@example.com', password: PASSWORD, device: { name: 'Work phone', platform: 'ios', appVersion: '1.2.0' } });
+    await login({ url: cluster.url, fetch: recordingFetch, email: 'a@example.com', password: PASSWORD });
+    await login({ url: cluster.url, fetch: recordingFetch, email: 'a@example.com', password: PASSWORD, device: { name: 'Work phone', platform: 'ios', appVersion: '1.2.0' } });
     expect(bodies[0]!.variables.input).toEqual({ email: 'a@example.com', password: PASSWORD });
     expect(bodies[1]!.variables.input).toEqual({ email: 'a@example.com', password: PASSWORD, device: { name: 'Work phone', platform: 'ios', appVersion: '1.2.0' } });
   });

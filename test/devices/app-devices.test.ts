@@ -1,8 +1,7 @@
 import { LoginDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail, verifyAddress } from '../support/accounts';
 import { dataOf, errorCodes, graphql, type TestDevice } from '../support/client';
-import { startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
-import { clusterPerSuite, sql } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 const REACT_NATIVE_ON_ANDROID: TestDevice = { ip: '127.0.0.21', userAgent: 'okhttp/4.12.0' };
 const FLUTTER: TestDevice = { ip: '127.0.0.22', userAgent: 'Dart/3.3 (dart:io)' };
@@ -11,19 +10,12 @@ const IOS_APP: TestDevice = { ip: '127.0.0.23', userAgent: 'Sunrise/2.3.1 CFNetw
 const PIXEL = { name: "Ada's Pixel 8", platform: 'Android', appVersion: '2.3.1' };
 
 describe('apps sign in as devices (Postgres)', () => {
-  let env: SecurityCluster;
-  let url: string;
-
-  beforeAll(async () => {
-    env = await startSecurityCluster();
-    url = env.url;
-  });
-  afterAll(() => env.dispose());
+  const env = clusterPerSuite({ smtp: true });
 
   const register = (email: string, device: TestDevice, declared?: object) =>
-    graphql(url, RegisterDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
+    graphql(env.url, RegisterDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
   const login = (email: string, device: TestDevice, declared?: object) =>
-    graphql(url, LoginDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
+    graphql(env.url, LoginDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
 
   it('register with the device input: the session, the list and the stored row show what the app declared', async () => {
     const email = uniqueEmail('app');
@@ -39,11 +31,11 @@ describe('apps sign in as devices (Postgres)', () => {
       appVersion: '2.3.1',
     });
 
-    const listed = dataOf(await graphql(url, SessionsDocument, {}, { token: registered.token, device: REACT_NATIVE_ON_ANDROID })).sessions;
+    const listed = dataOf(await graphql(env.url, SessionsDocument, {}, { token: registered.token, device: REACT_NATIVE_ON_ANDROID })).sessions;
     expect(listed.map((s) => s.device.label)).toEqual(["Ada's Pixel 8 · Android app 2.3.1"]);
     expect(listed[0]).toMatchObject({ ipAddress: REACT_NATIVE_ON_ANDROID.ip });
 
-    const [row] = await sql(env.cluster, `SELECT device_name, device_platform, device_app_version, device_label FROM sessions WHERE id = $1`, [registered.session.id]);
+    const [row] = await sql(env, `SELECT device_name, device_platform, device_app_version, device_label FROM sessions WHERE id = $1`, [registered.session.id]);
     expect(row).toEqual({ device_name: "Ada's Pixel 8", device_platform: 'Android', device_app_version: '2.3.1', device_label: "Ada's Pixel 8 · Android app 2.3.1" });
   });
 
@@ -58,7 +50,7 @@ describe('apps sign in as devices (Postgres)', () => {
   it('a sign-in from a newly declared device is flagged NEW_DEVICE and its alert email names it beside the IP; an app update is the same device', async () => {
     const email = uniqueEmail('app');
     dataOf(await register(email, IOS_APP, { name: 'Work iPhone', platform: 'iOS', appVersion: '1.0.0' }));
-    await verifyAddress(url, email);
+    await verifyAddress(env.url, email);
 
     const pixel = dataOf(await login(email, FLUTTER, PIXEL)).login;
     expect(pixel.session.flags).toEqual(['NEW_DEVICE']);
@@ -96,7 +88,7 @@ describe('apps sign in as devices (Postgres)', () => {
       expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.errors?.[0]?.extensions?.field).toBe(field);
     }
-    const [row] = await sql(env.cluster, `SELECT count(*)::int AS n FROM users WHERE email = $1`, [email]);
+    const [row] = await sql(env, `SELECT count(*)::int AS n FROM users WHERE email = $1`, [email]);
     expect(row).toEqual({ n: 0 });
   });
 });

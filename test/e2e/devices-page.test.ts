@@ -8,7 +8,7 @@ import { LoginDocument, LogoutDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { launchChromium } from '../support/browser';
-import { closeConnections, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { startCluster, type TestCluster } from '../support/cluster';
 
 /**
  * The devices page in a real browser (Debian's Chromium driven by playwright-core): two devices of
@@ -89,13 +89,14 @@ describe('the devices page in a browser', () => {
     // Every confirmation is asked for (window 0), so the dialog's password step always runs;
     // a proxy on loopback lets each browser context come from its own public address.
     cluster = await startCluster({ env: { STEP_UP_WINDOW_SECONDS: '0', TRUST_PROXY: 'loopback' } });
-    base = cluster.instances[0]!.url.replace(/\/graphql$/, '');
+    base = cluster.url.replace(/\/graphql$/, '');
     browser = await launchChromium();
   }, 120_000);
 
   // Each test's browsers go, and their subscriptions with them, so the next test's waitForSubscribers counts only its own.
   afterEach(async () => {
-    await closeConnections(cluster, contexts.splice(0).map((context) => ({ dispose: () => context.close().catch(() => {}) })));
+    for (const context of contexts.splice(0)) cluster.track({ dispose: () => context.close().catch(() => {}) });
+    await cluster.drain();
   });
 
   afterAll(async () => {
@@ -110,7 +111,7 @@ describe('the devices page in a browser', () => {
   }
 
   it('signs another device out through the dialog with the password; that page shows who did it and the sign-in form at once, without a reload', async () => {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     // An account whose registration device signed out again, so the two browsers are its only sessions.
     const { email, signIns } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
     dataOf(await graphql(url, LogoutDocument, {}, { token: signIns[0]!.token, device: DEVICES.chromeOnPixel }));
@@ -130,7 +131,7 @@ describe('the devices page in a browser', () => {
     await expect(itemB.textContent()).resolves.toContain('Safari on iOS');
     expect(await listA.getByRole('listitem').filter({ hasText: 'This device' }).getByRole('button', { name: 'Sign out', exact: true }).count()).toBe(0);
     // Both pages hold sessionTerminated and sessionsChanged, so the ending cannot race B's subscription.
-    await waitForSubscribers(cluster, 4);
+    await cluster.waitForSubscribers(4);
 
     if (process.env.SAVE_SCREENSHOTS) {
       mkdirSync(join(ROOT, 'docs'), { recursive: true });
@@ -192,7 +193,7 @@ describe('the devices page in a browser', () => {
   }, 60_000);
 
   it('turns two-factor on from the page with a locally drawn QR code, signs the others out, and then asks for the Code at sign-in; the activity pages back; a reload stays signed in without localStorage', async () => {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     const { email } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
     // Eleven more sign-ins elsewhere: more activity than one page of it, and devices to sign out.
     for (let i = 0; i < 11; i++) dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone }));
@@ -260,14 +261,14 @@ describe('the devices page in a browser', () => {
   }, 90_000);
 
   it('changing the password from one page signs the other page out, saying why', async () => {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     const { email } = await accountWithDevices(url, [DEVICES.chromeOnPixel]);
     const pageA = await device(DEVICES.firefoxOnMac.userAgent, GB_IP, { width: 960, height: 900 });
     const pageB = await device(DEVICES.safariOnIphone.userAgent, US_IP, { width: 430, height: 760 });
     const problems = [pageProblems(pageA), pageProblems(pageB)];
     await signIn(pageA, base, email);
     await signIn(pageB, base, email);
-    await waitForSubscribers(cluster, 4);
+    await cluster.waitForSubscribers(4);
 
     const newPassword = 'violet ferry lantern 42 quietly';
     await pageA.getByRole('textbox', { name: 'Current password' }).fill(PASSWORD);
@@ -321,7 +322,7 @@ describe('the devices page in a browser', () => {
   });
 
   it('GraphiQL at GET /graphql loads and runs `me` with the token from its Headers tab', async () => {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     const { email, signIns } = await accountWithDevices(url, [DEVICES.firefoxOnMac]);
     const page = await device(DEVICES.firefoxOnMac.userAgent, GB_IP, { width: 1200, height: 800 });
     const errors = pageProblems(page);

@@ -4,7 +4,7 @@ import { RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { CHROMIUM, launchChromium } from '../support/browser';
-import { clusterPerSuite, waitForSubscribers } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 /**
  * GraphiQL in a real browser (Debian's chromium, driven by playwright-core, no browser download).
@@ -44,7 +44,7 @@ describeInBrowser('GraphiQL in Chromium: a revoked session sees sessionTerminate
     await page.getByText('Headers', { exact: true }).click();
     await setEditor(page, '.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${b.token}` }));
     await page.click('.graphiql-execute-button');
-    await waitForSubscribers(suite.cluster, 1);
+    await suite.waitForSubscribers(1);
 
     dataOf(await graphql(suite.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token, device: a.device }));
     await page.waitForFunction(

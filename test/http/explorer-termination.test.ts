@@ -6,7 +6,7 @@ import { OnSessionTerminatedDocument, RevokeSessionDocument } from '../generated
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { deferred, within } from '../support/deferred';
-import { clusterPerSuite, waitForSubscribers } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 type Fetcher = (params: { query: string; operationName?: string }, options: { headers?: Record<string, string>; documentAST?: unknown }) => {
   subscribe(observer: { next(value: unknown): void; error(error: unknown): void; complete(): void }): { unsubscribe(): void };
@@ -64,7 +64,7 @@ describe('GraphiQL shows a revoked session its sessionTerminated event, then why
     const { signIns } = await accountWithDevices(suite.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone]);
     const [a, b] = signIns as [(typeof signIns)[number], (typeof signIns)[number]];
     const subscription = run(await explorerFetcher(suite.url), b.token);
-    await waitForSubscribers(suite.cluster, 1);
+    await suite.waitForSubscribers(1);
 
     dataOf(await graphql(suite.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token, device: a.device }));
     await subscription.ended();

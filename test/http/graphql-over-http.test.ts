@@ -1,5 +1,5 @@
 import { serverAudits } from 'graphql-http';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 

@@ -4,7 +4,7 @@ import { runInNewContext } from 'node:vm';
 import { LoginDocument, ReportUnrecognizedSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
-import { linkParam, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { linkParam, clusterPerSuite } from '../support/cluster';
 
 function fetchPage(url: string, accept = 'text/html', extra: Record<string, string> = {}): Promise<{ status: number; type: string; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
@@ -53,12 +53,7 @@ function expectHardenedPage(page: { headers: Record<string, unknown>; body: stri
 }
 
 describe('pages a browser opens', () => {
-  let env: SecurityCluster;
-
-  beforeAll(async () => {
-    env = await startSecurityCluster();
-  });
-  afterAll(() => env.dispose());
+  const env = clusterPerSuite({ smtp: true });
 
   it('GET /graphql from a browser opens GraphiQL, served entirely from this server', async () => {
     const page = await fetchPage(env.url);

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { uniqueEmail } from '../support/accounts';
-import { clusterPerSuite, sql } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 /** Everything the instance logs, as text: the test reads what an operator would read. */
 class LogBuffer extends Writable {
@@ -83,7 +83,7 @@ describe('transport errors answer a JSON GraphQL error and are logged without th
       const response = await send(suite.url, 'POST', { 'content-type': type }, JSON.stringify({ query }));
       expect(expectGraphqlError(response, 415).extensions.code).toBe('BAD_USER_INPUT');
     }
-    expect(await sql(suite.cluster, 'SELECT id FROM users WHERE email = $1', [email])).toEqual([]);
+    expect(await sql(suite, 'SELECT id FROM users WHERE email = $1', [email])).toEqual([]);
   });
 
   it('a JSON body in a charset other than UTF-8 answers 415', async () => {

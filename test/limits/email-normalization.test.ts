@@ -1,7 +1,7 @@
 import { LoginDocument, RegisterDocument, RequestPasswordResetDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, errorCodes, graphql } from '../support/client';
-import { clusterPerSuite, sql } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 describe('email addresses are normalised once, so a look-alike cannot become a second account', () => {
   const suite = clusterPerSuite();
@@ -19,7 +19,7 @@ describe('email addresses are normalised once, so a look-alike cannot become a s
     // Answered as for a new address (no enumeration), but it lands on the same address: a pending
     // account that does not hold it, so the first account still owns it alone.
     expect(dataOf(again).register.user.email).toBe(email);
-    const rows = await sql(suite.cluster, 'SELECT email, holds_email FROM users WHERE email LIKE $1 ORDER BY created_at', [`%${local.slice(2)}%`]);
+    const rows = await sql(suite, 'SELECT email, holds_email FROM users WHERE email LIKE $1 ORDER BY created_at', [`%${local.slice(2)}%`]);
     expect(rows).toEqual([{ email, holds_email: true }, { email, holds_email: false }]);
   });
 
@@ -41,7 +41,7 @@ describe('email addresses are normalised once, so a look-alike cannot become a s
       await graphql(suite.url, RequestPasswordResetDocument, { email }),
     ].map((response) => ({ codes: errorCodes(response), field: response.errors?.[0]?.extensions?.field }));
     expect(answers).toEqual([0, 1, 2].map(() => ({ codes: ['BAD_USER_INPUT'], field: 'email' })));
-    expect(await sql(suite.cluster, 'SELECT email FROM users WHERE email LIKE $1', [`%${local.slice(3)}%`])).toEqual([{ email: `${local}@example.com` }]);
+    expect(await sql(suite, 'SELECT email FROM users WHERE email LIKE $1', [`%${local.slice(3)}%`])).toEqual([{ email: `${local}@example.com` }]);
   });
 
   it('takes an address written in one other script, or a Cyrillic mailbox at a Latin domain', async () => {

@@ -12,7 +12,7 @@ import {
 import { buildGraphqlSchema } from '../../src/schema';
 import { accountWithDevices, type SignIn } from '../support/accounts';
 import { DEVICES, errorCodes, graphql } from '../support/client';
-import { clusterPerSuite, sql } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 /** A plausible value for `type`, with `hostile` at the string leaf named `target` (a path inside the argument). */
 function valueFor(type: GraphQLInputType, path: string, target: string, hostile: string): unknown {
@@ -119,7 +119,7 @@ describe('a hostile string in any argument is BAD_USER_INPUT, never an internal 
     }
     expect(answers).toEqual(expected);
     // Nothing was signed out or changed along the way.
-    expect(await sql(suite.cluster, 'SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [owner.user.id])).toHaveLength(1);
+    expect(await sql(suite, 'SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [owner.user.id])).toHaveLength(1);
   });
 
   it('an ordinary non-ASCII string (accents, emoji, a CJK name) is taken as it is', async () => {

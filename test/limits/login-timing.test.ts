@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { LoginDocument, RegisterDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 // 20, not 10: a known address also commits its LOGIN_FAILED audit event (about 10 % slower here), so the medians need room from noise.
 const TRIES = 20;

@@ -16,10 +16,10 @@ import { RESET_TOKEN_TTL_MINUTES } from '../../src/auth/password/password.servic
 import { MAIL_CAPS, MailKind } from '../../src/mail/capped-mailer.service';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type GraphqlResponse, type TestDevice } from '../support/client';
-import { registerMailbox, verificationToken, VERIFICATION_SUBJECT } from '../support/mailboxes';
-import { linkParam, PUBLIC_URL, sixDigitCode } from '../support/security-cluster';
-import { sql, startCluster } from '../support/server';
-import { startSmtpServer, type ReceivedMail } from '../support/smtp';
+import { linkParam, sixDigitCode, sql, startCluster } from '../support/cluster';
+import { verificationToken, VERIFICATION_SUBJECT } from '../support/mailboxes';
+import { until } from '../support/deferred';
+import type { ReceivedMail } from '../support/smtp';
 
 /** Every log line the instances write, parsed. */
 class LogLines extends Writable {
@@ -46,40 +46,24 @@ const NEW_DEVICES: TestDevice[] = [
 
 /** Two instances on one Postgres and one Redis, mailing a real SMTP server; every log line kept. */
 async function startMailCluster(env: Record<string, string> = {}, count = 2) {
-  const smtp = await startSmtpServer();
   const logs = new LogLines();
-  const cluster = await startCluster({ count, env: { SMTP_URL: smtp.url, PUBLIC_URL, ...env }, logger: pino({ level: 'info', base: undefined }, logs) });
-  const unregister = registerMailbox(
-    cluster.instances.map((instance) => instance.url),
-    async (email) => verificationToken((await smtp.next((m) => m.to === email && m.subject === VERIFICATION_SUBJECT)).text) ?? '',
-  );
-  return {
-    smtp,
-    logs,
-    cluster,
-    urls: cluster.instances.map((instance) => instance.url),
-    async dispose() {
-      unregister();
-      await cluster.dispose();
-      await smtp.dispose();
-    },
-  };
+  const cluster = await startCluster({ smtp: true, count, env, logger: pino({ level: 'info', base: undefined }, logs) });
+  return Object.assign(cluster, { logs, urls: cluster.instances.map((instance) => instance.url) });
 }
-type MailCluster = Awaited<ReturnType<typeof startMailCluster>>;
+type CappedCluster = Awaited<ReturnType<typeof startMailCluster>>;
 
 /**
  * Waits until each of `requests` background emails of `kind` to `email` was either received or
  * dropped by the cap (the mailer logs each drop), then returns the received ones. Drops are
  * counted from log line `from` on, so a test counts only its own.
  */
-async function settle(env: MailCluster, email: string, subject: RegExp, kind: string, from: number, requests: number): Promise<ReceivedMail[]> {
+async function settle(env: CappedCluster, email: string, subject: RegExp, kind: string, from: number, requests: number): Promise<ReceivedMail[]> {
   const received = () => env.smtp.messages.filter((mail) => mail.to === email && subject.test(mail.subject));
   const dropped = () => env.logs.lines.slice(from).filter((line) => line.msg === DROPPED && line.kind === kind).length;
-  const deadline = Date.now() + 20_000;
-  while (received().length + dropped() < requests) {
-    if (Date.now() > deadline) throw new Error(`only ${received().length} ${kind} emails received and ${dropped()} dropped of ${requests}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  // A dropped email announces itself only in the log: poll the two counts.
+  await until(() => received().length + dropped() >= requests, `${requests} ${kind} emails received or dropped`, 20_000, 25).catch(() => {
+    throw new Error(`only ${received().length} ${kind} emails received and ${dropped()} dropped of ${requests}`);
+  });
   return received();
 }
 
@@ -91,7 +75,7 @@ function shapeOf(value: unknown): unknown {
 }
 
 describe('every kind of email is capped per address, across instances, without locking the owner out', () => {
-  let env: MailCluster;
+  let env: CappedCluster;
   beforeAll(async () => {
     env = await startMailCluster();
   });
@@ -112,7 +96,7 @@ describe('every kind of email is capped per address, across instances, without l
     const mails = await settle(env, email, /reset/i, 'password-reset', from, 12);
     expect(mails).toHaveLength(3);
     const [row] = await sql<{ live: string }>(
-      env.cluster,
+      env,
       `SELECT count(*) AS live FROM one_time_tokens t JOIN users u ON u.id = t.user_id WHERE u.email = $1 AND t.purpose = 'PASSWORD_RESET' AND t.used_at IS NULL`,
       [email],
     );
@@ -177,7 +161,7 @@ describe('every kind of email is capped per address, across instances, without l
     expect(alerts).toHaveLength(5);
     expect(alerts.filter((mail) => /last sign-in alert/i.test(mail.text))).toEqual([alerts[4]]);
     // A dropped alert issues no "this wasn't me" link; the links mailed still work.
-    const [row] = await sql<{ links: string }>(env.cluster, `SELECT count(*) AS links FROM one_time_tokens WHERE user_id = $1 AND purpose = 'UNRECOGNIZED_SIGN_IN'`, [owner.user.id]);
+    const [row] = await sql<{ links: string }>(env, `SELECT count(*) AS links FROM one_time_tokens WHERE user_id = $1 AND purpose = 'UNRECOGNIZED_SIGN_IN'`, [owner.user.id]);
     expect(Number(row!.links)).toBe(5);
     const reported = dataOf(await graphql(on(1), ReportUnrecognizedSessionDocument, { token: linkParam(alerts[0]!, '/report-sign-in', 'token') }));
     expect(reported.reportUnrecognizedSession).toEqual(expect.any(String));
@@ -243,7 +227,7 @@ describe('every kind of email is capped per address, across instances, without l
 });
 
 describe('the daily total per address', () => {
-  let env: MailCluster;
+  let env: CappedCluster;
   beforeAll(async () => {
     env = await startMailCluster({ MAIL_CAP_PER_ADDRESS_PER_DAY: '4' }, 1);
   });

@@ -1,8 +1,7 @@
 import { ChangePasswordDocument, LoginDocument, RegisterDocument, RequestPasswordResetDocument, ResetPasswordDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type GraphqlResponse } from '../support/client';
-import { linkParam, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
-import { sql } from '../support/server';
+import { linkParam, clusterPerSuite, sql } from '../support/cluster';
 
 /** Passwords no new password may be: too short, or among the most common (or a thin variant of one). */
 const WEAK = [
@@ -19,17 +18,13 @@ function refusal(response: GraphqlResponse<unknown>) {
 }
 
 describe('new passwords: at least 10 characters and not guessable (zxcvbn score 3 or more)', () => {
-  let env: SecurityCluster;
-  beforeAll(async () => {
-    env = await startSecurityCluster();
-  });
-  afterAll(() => env.dispose());
+  const env = clusterPerSuite({ smtp: true });
 
   it.each(WEAK)('register refuses %s with BAD_USER_INPUT on password, and creates no account', async (_, password, message) => {
     const email = uniqueEmail();
     const response = await graphql(env.url, RegisterDocument, { input: { email, password } });
     expect(refusal(response)).toEqual({ codes: ['BAD_USER_INPUT'], field: 'password', message: expect.stringMatching(message) });
-    expect(await sql(env.cluster, 'SELECT id FROM users WHERE email = $1', [email])).toEqual([]);
+    expect(await sql(env, 'SELECT id FROM users WHERE email = $1', [email])).toEqual([]);
   });
 
   it('register refuses a password made of the address itself', async () => {

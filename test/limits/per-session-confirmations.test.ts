@@ -1,17 +1,13 @@
 import { ChangePasswordDocument, RequestConfirmationCodeDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
-import { startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { clusterPerSuite } from '../support/cluster';
 
 const NEW_PASSWORD = 'seven lilac otters at noon';
 
 describe('wrong confirmations and wrong current passwords count per session, never per account', () => {
-  let env: SecurityCluster;
-  beforeAll(async () => {
     // Window 0: every sensitive action asks for a confirmation, as after the window has passed.
-    env = await startSecurityCluster({ STEP_UP_WINDOW_SECONDS: '0' });
-  });
-  afterAll(() => env.dispose());
+  const env = clusterPerSuite({ smtp: true, env: { STEP_UP_WINDOW_SECONDS: '0' } });
 
   /** The owner's session `owner` and a stolen session `thief` on the same account. */
   async function ownerAndThief(): Promise<{ owner: SignIn; thief: SignIn }> {

@@ -1,7 +1,7 @@
 import { LoginDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 import { MAX_DELAY_MS } from '../../src/auth/sign-in-throttle.service';
 
 /** A device at its own loopback address, as a guess from another IP of a botnet would be. */
@@ -15,7 +15,7 @@ async function attempt(url: string, email: string, password: string, device: Tes
 
 describe('sign-in failures slow guessing without ever locking the owner out', () => {
   const suite = clusterPerSuite({ count: 2 });
-  const urls = () => suite.cluster.instances.map((instance) => instance.url) as [string, string];
+  const urls = () => suite.instances.map((instance) => instance.url) as [string, string];
 
   it('ten wrong passwords from one IP lock that IP out of the address; the owner, from another IP, signs in', async () => {
     const [url] = urls();

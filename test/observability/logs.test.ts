@@ -8,7 +8,7 @@ import { BeginTotpSetupDocument, ConfirmTotpSetupDocument, LoginDocument, Logout
 import { accountWithDevices, verifyAddress } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
 import { within } from '../support/deferred';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 /** Everything the instance logs, as an operator would read it. */
 class LogBuffer extends Writable {

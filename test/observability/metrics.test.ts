@@ -1,8 +1,8 @@
 import { request } from 'node:http';
 import { LoginDocument, LogoutDocument, OnSessionTerminatedDocument, RegisterDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, type TestDevice } from '../support/client';
-import { waitForSubscribers, clusterPerSuite } from '../support/server';
+import { dataOf, DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
+import { clusterPerSuite } from '../support/cluster';
 
 function scrape(url: string, authorization?: string): Promise<{ status: number; contentType: string; text: string }> {
   return new Promise((resolve, reject) => {
@@ -32,8 +32,6 @@ const LIMITED: TestDevice = { ip: '127.0.0.41', userAgent: DEVICES.firefoxOnMac.
 
 describe('GET /metrics: counters move when things happen, and name no one', () => {
   const suite = clusterPerSuite({ env: { REGISTER_LIMIT_PER_IP_PER_HOUR: String(REGISTER_LIMIT) } });
-  const open: LiveConnection[] = [];
-  afterAll(async () => Promise.all(open.map((connection) => connection.dispose())));
 
   it('serves the Prometheus text format, open when METRICS_TOKEN is unset', async () => {
     const scraped = await scrape(suite.url);
@@ -51,10 +49,9 @@ describe('GET /metrics: counters move when things happen, and name no one', () =
     expect(errorCodes(await graphql(suite.url, LoginDocument, { input: { email, password: 'not the password at all' } }))).toEqual(['INVALID_CREDENTIALS']);
 
     // The phone listens, then signs itself out: it hears sessionTerminated, then its socket closes.
-    const socket = await LiveConnection.open(suite.url, phone.token, DEVICES.safariOnIphone);
-    open.push(socket);
+    const socket = await suite.connect(phone.token, DEVICES.safariOnIphone);
     const terminated = socket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(suite.cluster, 1);
+    await suite.waitForSubscribers(1);
     expect(sample((await scrape(suite.url)).text, 'signoff_websocket_sockets_open')).toBe(1);
     dataOf(await graphql(suite.url, LogoutDocument, {}, { token: phone.token, device: DEVICES.safariOnIphone }));
     expect((await terminated.next()).sessionTerminated.reason).toBe('LOGOUT');

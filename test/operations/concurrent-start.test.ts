@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/server';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/cluster';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { loadConfig, type Config } from '../../src/config/config';

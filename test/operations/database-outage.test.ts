@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { LoginDocument, LogoutDocument, OnSessionTerminatedDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, graphqlErrors, LiveConnection, tryConnect } from '../support/client';
-import { sql, startCluster, TEST_DATABASE_URL, TEST_REDIS_URL, type TestCluster } from '../support/server';
+import { sql, startCluster, TEST_DATABASE_URL, TEST_REDIS_URL, type TestCluster } from '../support/cluster';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';
@@ -42,7 +42,7 @@ describe('an instance whose database or Redis accepts connections and never answ
 
   beforeAll(async () => {
     cluster = await startCluster();
-    healthy = cluster.instances[0]!.url;
+    healthy = cluster.url;
     postgres = await TcpProxy.start(target(TEST_DATABASE_URL, 5432));
     redis = await TcpProxy.start(target(TEST_REDIS_URL, 6379));
     b = await startServer(

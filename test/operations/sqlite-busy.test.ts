@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { RegisterDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, errorCodes, graphql } from '../support/client';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 // better-sqlite3 ships no type declarations here; the two calls this test makes are typed by hand.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,7 +20,7 @@ describe('the embedded database locked by another process', () => {
   it('answers SERVICE_UNAVAILABLE once SQLITE_BUSY_TIMEOUT_MS has passed, and works again when the lock is gone', async () => {
     const register = () => graphql(env.url, RegisterDocument, { input: { email: uniqueEmail(), password: PASSWORD } });
     dataOf(await register());
-    const other = new Database(env.cluster.config.sqlitePath);
+    const other = new Database(env.config.sqlitePath);
     try {
       other.exec('BEGIN IMMEDIATE'); // holds the write lock, as a backup tool or a second process might
       const started = performance.now();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Client } from 'pg';
 import { accountWithDevices } from '../support/accounts';
 import { DEVICES, graphql, LiveConnection } from '../support/client';
-import { deferred, within } from '../support/deferred';
+import { deferred, within, until } from '../support/deferred';
 import { throwawayStores } from '../support/postgres-schema';
 import { spawnService, type ServiceProcess } from '../support/process';
 
@@ -40,23 +40,21 @@ async function lockAccountTables(): Promise<{ pg: Client; release(): Promise<voi
   return { pg, release: async () => void (await pg.query('COMMIT'), await pg.end()) };
 }
 
-async function untilSomeoneWaitsOnTheLock(pg: Client): Promise<void> {
-  for (;;) {
-    const { rows } = await pg.query(
-      `SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT l.granted AND n.nspname = $1`,
-      [stores.schema],
-    );
-    if (rows[0].waiting > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Whether a query waits on the lock: Postgres announces no such thing, so tests poll it with `until`. */
+async function someoneWaitsOnTheLock(pg: Client): Promise<boolean> {
+  const { rows } = await pg.query(
+    `SELECT count(*)::int AS waiting FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT l.granted AND n.nspname = $1`,
+    [stores.schema],
+  );
+  return rows[0].waiting > 0;
 }
 
 /** Sends a request and resolves once it is held in flight by the lock (with its eventual answer). */
 async function requestInFlight(url: string, token: string, pg: Client) {
   const answer = graphql<{ me: { id: string } }, undefined>(url, '{ me { id } }', undefined, { token });
   answer.catch(() => undefined); // cut short on purpose in some tests
-  await within(untilSomeoneWaitsOnTheLock(pg), 10_000, 'the request to reach the database');
+  await until(() => someoneWaitsOnTheLock(pg), 'the request to reach the database', 10_000);
   return { answer };
 }
 
@@ -108,14 +106,7 @@ describe('the real process on SIGTERM', () => {
     try {
       await requestInFlight(url, token, lock.pg);
       service.child.kill('SIGTERM');
-      await within(
-        new Promise<void>((resolve) => {
-          const check = () => (service.stderr().includes('shutting down') ? resolve() : setTimeout(check, 20));
-          check();
-        }),
-        10_000,
-        'the first signal to be handled',
-      );
+      await within(service.printed('shutting down'), 10_000, 'the first signal to be handled');
       service.child.kill('SIGINT');
       expect(await within(service.exited, 5_000, 'the process to exit')).toEqual({ code: 1, signal: null });
     } finally {

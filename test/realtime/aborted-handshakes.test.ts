@@ -1,25 +1,20 @@
 import WebSocket from 'ws';
 import { accountWithDevices } from '../support/accounts';
 import { DEVICES, wsUrl } from '../support/client';
-import { startCluster, type TestCluster } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 import { until } from '../support/deferred';
 
 const SOCKETS = 400;
 
 describe('clients that send connection_init and drop at once', () => {
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    cluster = await startCluster({
-      env: {
-        // Every token check reads the database, so the socket closes while its check is in flight.
-        SESSION_CACHE_MAX_ENTRIES: '0',
-        WS_MAX_SOCKETS_PER_SESSION: String(SOCKETS),
-        WS_MAX_SOCKETS_PER_IP: String(SOCKETS),
-      },
-    });
+  const cluster = clusterPerSuite({
+    env: {
+      // Every token check reads the database, so the socket closes while its check is in flight.
+      SESSION_CACHE_MAX_ENTRIES: '0',
+      WS_MAX_SOCKETS_PER_SESSION: String(SOCKETS),
+      WS_MAX_SOCKETS_PER_IP: String(SOCKETS),
+    },
   });
-  afterAll(() => cluster.dispose());
 
   it(`leave nothing registered: after ${SOCKETS} such sockets of one valid session, the registry and the per-address counts are back to 0`, async () => {
     const { url, services } = cluster.instances[0]!;

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { AuditLogDocument, LoginDocument, RegisterDocument, SessionsDocument } from '../generated/graphql';
 import { PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
-import { startCluster, TEST_REDIS_URL, type TestCluster } from '../support/server';
+import { startCluster, TEST_REDIS_URL, type TestCluster } from '../support/cluster';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { connectRedis } from '../../src/realtime/redis-connections';
@@ -33,7 +33,7 @@ describe('an instance that lost Redis', () => {
 
   beforeAll(async () => {
     cluster = await startCluster();
-    healthy = cluster.instances[0]!.url;
+    healthy = cluster.url;
     proxy = await TcpProxy.start(redisTarget);
     b = await startServer({ ...cluster.config, redisUrl: proxy.urlFor(TEST_REDIS_URL) }, createLogger(cluster.config.logLevel));
   });

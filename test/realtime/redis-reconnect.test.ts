@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { OnSessionTerminatedDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, graphql, LiveConnection } from '../support/client';
-import { startCluster, TEST_REDIS_URL, type TestCluster } from '../support/server';
+import { startCluster, TEST_REDIS_URL, type TestCluster } from '../support/cluster';
 import { TcpProxy } from '../support/tcp-proxy';
 import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';
@@ -22,7 +22,6 @@ describe('an instance whose Redis comes back', () => {
   let proxyC: TcpProxy;
   let b: RunningServer;
   let c: RunningServer;
-  const connections: LiveConnection[] = [];
 
   /** Connections Redis counts on the session-event channel: one per instance that is listening. */
   const listeners = async () => Number(((await redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
@@ -40,7 +39,7 @@ describe('an instance whose Redis comes back', () => {
   afterEach(async () => {
     proxyB.restore();
     proxyC.restore();
-    await Promise.all(connections.splice(0).map((connection) => connection.dispose()));
+    await cluster.drain();
     await until(async () => (await listeners()) === 3, 'every instance to listen again');
   });
   afterAll(async () => {
@@ -56,7 +55,7 @@ describe('an instance whose Redis comes back', () => {
     const { signIns } = await accountWithDevices(a.url);
     const [actor, target] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const socket = await LiveConnection.open(instance.url, target.token, target.device);
-    connections.push(socket);
+    cluster.track(socket);
     const events = socket.subscribe(OnSessionTerminatedDocument);
     await until(() => instance.services.hub.subscriptionCount() === 1, 'the subscription');
     const revoke = async () => dataOf(await graphql(a.url, RevokeSessionDocument, { id: target.session.id }, { token: actor.token, device: actor.device }));

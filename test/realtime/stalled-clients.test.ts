@@ -1,32 +1,21 @@
 import { performance } from 'node:perf_hooks';
 import { LoginDocument, OnSessionTerminatedDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
-import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
+import { dataOf, DEVICES, graphql } from '../support/client';
 import { RawSocket } from '../support/raw-socket';
-import { sql, startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { clusterPerSuite, sql } from '../support/cluster';
 import { until } from '../support/deferred';
 
 /** SessionEventHub's default: how long one socket may take to flush sessionTerminated before it is closed anyway. */
 const DELIVERY_TIMEOUT_MS = 2000;
 
 describe('a client that stops reading its socket', () => {
-  let cluster: TestCluster;
-  const raws: RawSocket[] = [];
-  const lives: LiveConnection[] = [];
-
-  beforeAll(async () => {
-    // The test drives the sweeps itself.
-    cluster = await startCluster({ env: { EXPIRY_SWEEP_SECONDS: '3600' } });
-  });
-  afterEach(async () => {
-    await Promise.all(raws.splice(0).map((raw) => raw.release()));
-    await Promise.all(lives.splice(0).map((live) => live.dispose()));
-  });
-  afterAll(() => cluster.dispose());
+  // The test drives the sweeps itself.
+  const cluster = clusterPerSuite({ env: { EXPIRY_SWEEP_SECONDS: '3600' } });
 
   /** Signs in `count` more sessions of the account. */
   async function signIn(email: string, count: number): Promise<{ id: string; token: string }[]> {
-    const url = cluster.instances[0]!.url;
+    const url = cluster.url;
     const sessions: { id: string; token: string }[] = [];
     for (let i = 0; i < count; i++) {
       const { token, session } = dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel })).login;
@@ -39,9 +28,9 @@ describe('a client that stops reading its socket', () => {
   async function stalledSubscriber(session: { id: string; token: string }, subscribersBefore: number): Promise<void> {
     const { url, services } = cluster.instances[0]!;
     const raw = await RawSocket.acknowledged(url, session.token, DEVICES.chromeOnPixel);
-    raws.push(raw);
+    cluster.track({ dispose: () => raw.release() });
     raw.subscribeToTermination();
-    await waitForSubscribers(cluster, subscribersBefore + 1);
+    await cluster.waitForSubscribers(subscribersBefore + 1);
     raw.stall();
     // The kernel buffers are full once the server starts holding bytes for this socket in memory.
     await until(() => services.sockets.socketsOf(session.id).some((socket) => socket.bufferedAmount > 0), 'the socket to stall');
@@ -54,10 +43,9 @@ describe('a client that stops reading its socket', () => {
     for (const [i, session] of stalled.entries()) await stalledSubscriber(session, i);
     // Registered last, so a sweep that handles sessions one at a time reaches it after every stalled one.
     const healthy = signIns[0]!;
-    const live = await LiveConnection.open(url, healthy.token, healthy.device);
-    lives.push(live);
+    const live = await cluster.connect(healthy.token, healthy.device, url);
     const events = live.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(cluster, 11);
+    await cluster.waitForSubscribers(11);
 
     // Ended behind the bus's back, as if the message had been lost: the sweep's reconciliation must tell them.
     await sql(cluster, `UPDATE sessions SET revoked_at = now(), revoke_reason = 'REVOKED' WHERE user_id = (SELECT user_id FROM sessions WHERE id = $1)`, [healthy.session.id]);
@@ -83,10 +71,9 @@ describe('a client that stops reading its socket', () => {
     const stalled = stalledAccount.signIns[0]!;
     const healthy = healthyAccount.signIns[0]!;
     await stalledSubscriber({ id: stalled.session.id, token: stalled.token }, 0);
-    const live = await LiveConnection.open(url, healthy.token, healthy.device);
-    lives.push(live);
+    const live = await cluster.connect(healthy.token, healthy.device, url);
     const events = live.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(cluster, 2);
+    await cluster.waitForSubscribers(2);
 
     await sql(cluster, `UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = ANY($1::uuid[])`, [[stalled.session.id, healthy.session.id]]);
     const started = performance.now();

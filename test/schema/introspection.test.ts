@@ -2,7 +2,7 @@ import { SessionsDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, errorCodes, graphql, LiveConnection } from '../support/client';
 import { within } from '../support/deferred';
-import { closeConnections, clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 
 const SCHEMA_QUERY = '{ __schema { queryType { name } } }';
 const TYPE_QUERY = '{ __type(name: "Session") { fields { name } } }';
@@ -31,8 +31,6 @@ describe.each([
   ['off with INTROSPECTION=false', { INTROSPECTION: 'false' }, false],
 ])('introspection %s, on HTTP and WebSocket alike', (_title, env, enabled) => {
   const suite = clusterPerSuite({ env });
-  const connections: LiveConnection[] = [];
-  afterEach(() => closeConnections(suite.cluster, connections.splice(0)));
 
   it.each([
     ['__schema', SCHEMA_QUERY],
@@ -51,8 +49,7 @@ describe.each([
 
   it(`${enabled ? 'answers' : 'refuses'} __schema and __type over graphql-ws`, async () => {
     const { signIns } = await accountWithDevices(suite.url, [{ ip: '127.0.0.2', userAgent: 'introspection test' }]);
-    const connection = await LiveConnection.open(suite.url, signIns[0]!.token);
-    connections.push(connection);
+    const connection = await suite.connect(signIns[0]!.token);
     for (const query of [SCHEMA_QUERY, TYPE_QUERY]) {
       const result = await overWebSocket(connection, query);
       if (enabled) {

@@ -1,7 +1,7 @@
 import { LogoutDocument, SessionsDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
 import { dataOf, errorCodes, graphql } from '../support/client';
-import { sql, startCluster, type TestCluster } from '../support/server';
+import { sql, startCluster, type TestCluster } from '../support/cluster';
 import { originOf, serviceClient, ssfCall } from '../support/ssf';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
 
@@ -16,7 +16,7 @@ describe('service clients: client credentials and token introspection (RFC 6749 
     // Two instances: introspection on B must refuse a session ended on A the moment A's mutation returned.
     // Activity written on every request, so an introspection that counted as activity would show.
     cluster = await startCluster({ count: 2, env: { ACTIVITY_WRITE_INTERVAL_SECONDS: '0' } });
-    origin = originOf(cluster.instances[0]!.url);
+    origin = originOf(cluster.url);
   });
   afterAll(() => cluster.dispose());
 
@@ -62,7 +62,7 @@ describe('service clients: client credentials and token introspection (RFC 6749 
 
   it('answers active with sub, sid, exp, iat and client_id, without counting as activity, and active:false the moment a logout on another instance returned', async () => {
     const gateway = await serviceClient(cluster.instances[0]!, [ServiceScope.INTROSPECT]);
-    const { signIns } = await accountWithDevices(cluster.instances[0]!.url);
+    const { signIns } = await accountWithDevices(cluster.url);
     const device = signIns[1]!;
     const [before] = await sql<{ last_active_at: Date; user_id: string }>(cluster, 'SELECT last_active_at, user_id FROM sessions WHERE id = $1', [device.session.id]);
 
@@ -75,14 +75,14 @@ describe('service clients: client credentials and token introspection (RFC 6749 
     expect(after!.last_active_at.getTime()).toBe(before!.last_active_at.getTime());
 
     // B has the session in its leased cache now; the logout on A must still be seen on B at once.
-    dataOf(await graphql(cluster.instances[0]!.url, LogoutDocument, {}, { token: device.token, device: device.device }));
+    dataOf(await graphql(cluster.url, LogoutDocument, {}, { token: device.token, device: device.device }));
     expect((await introspect(1, gateway.accessToken, device.token)).body).toEqual({ active: false });
     expect((await introspect(0, gateway.accessToken, 'so_not-a-token')).body).toEqual({ active: false });
   });
 
   it('refuses introspection to clients without the introspect scope and to session tokens', async () => {
     const admin = await serviceClient(cluster.instances[0]!, [ServiceScope.ADMIN]);
-    const { signIns } = await accountWithDevices(cluster.instances[0]!.url, undefined);
+    const { signIns } = await accountWithDevices(cluster.url, undefined);
     const forbidden = await introspect(0, admin.accessToken, signIns[0]!.token);
     expect(forbidden.status).toBe(403);
     expect(forbidden.body).toEqual({ error: 'insufficient_scope', scope: 'introspect' });
@@ -92,8 +92,8 @@ describe('service clients: client credentials and token introspection (RFC 6749 
 
   it('keeps the two kinds of token apart: a service token is no session, a session token opens no service endpoint', async () => {
     const client = await serviceClient(cluster.instances[0]!, [ServiceScope.ADMIN, ServiceScope.SSF_READ]);
-    const { signIns } = await accountWithDevices(cluster.instances[0]!.url);
-    expect(errorCodes(await graphql(cluster.instances[0]!.url, SessionsDocument, {}, { token: client.accessToken }))).toEqual(['UNAUTHENTICATED']);
+    const { signIns } = await accountWithDevices(cluster.url);
+    expect(errorCodes(await graphql(cluster.url, SessionsDocument, {}, { token: client.accessToken }))).toEqual(['UNAUTHENTICATED']);
     expect((await ssfCall(cluster.instances[0]!, signIns[0]!.token, 'GET', '/ssf/streams')).status).toBe(401);
     expect((await ssfCall(cluster.instances[0]!, client.accessToken, 'GET', '/ssf/streams')).status).toBe(200);
   });

@@ -1,7 +1,7 @@
 import { OnSessionTerminatedDocument, RevokeSessionDocument, SessionByIdDocument, SessionsDocument } from '../generated/graphql';
 import { accountWithDevices } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection } from '../support/client';
-import { clusterPerSuite, waitForSubscribers } from '../support/server';
+import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
+import { clusterPerSuite } from '../support/cluster';
 
 describe('an account never sees or touches another account’s sessions', () => {
   const suite = clusterPerSuite();
@@ -17,9 +17,9 @@ describe('an account never sees or touches another account’s sessions', () => 
   it('reads another account’s session id as null and revoking it is NOT_FOUND, exactly like a missing id', async () => {
     const mallory = (await accountWithDevices(suite.url, [DEVICES.firefoxOnMac])).signIns[0]!;
     const alice = (await accountWithDevices(suite.url, [DEVICES.safariOnIphone])).signIns[0]!;
-    const aliceSocket = await LiveConnection.open(suite.url, alice.token, alice.device);
+    const aliceSocket = await suite.connect(alice.token, alice.device);
     const aliceEvents = aliceSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(suite.cluster, 1);
+    await suite.waitForSubscribers(1);
 
     const read = await graphql(suite.url, SessionByIdDocument, { id: alice.session.id }, { token: mallory.token });
     expect(read.errors).toBeUndefined();
@@ -35,7 +35,6 @@ describe('an account never sees or touches another account’s sessions', () => 
     // Alice's session is untouched.
     expect(dataOf(await graphql(suite.url, SessionsDocument, {}, { token: alice.token })).sessions.map((s) => s.id)).toEqual([alice.session.id]);
     expect(aliceEvents.pending).toBe(0);
-    await aliceSocket.dispose();
   });
 
   it('reads its own live session by id, with current set relative to the caller', async () => {

@@ -4,17 +4,16 @@ import { waitUntil } from '../../bench/lib/wait';
 import { LoginDocument, MeDocument, OnSessionTerminatedDocument, RevokeSessionDocument, SessionsDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql, LiveConnection } from '../support/client';
-import { closeConnections, clusterPerSuite, sameStoresEnv } from '../support/server';
+import { clusterPerSuite, sameStoresEnv } from '../support/cluster';
 
 const HOUR_MS = 3600_000;
 
 describe('an instance whose clock runs 2 h fast', () => {
   const suite = clusterPerSuite({ env: { SESSION_TTL_SECONDS: '3600', EXPIRY_SWEEP_SECONDS: '3600' } });
   let fast: ChildServer | undefined;
-  const connections: LiveConnection[] = [];
 
   beforeAll(async () => {
-    const { config } = suite.cluster;
+    const { config } = suite;
     // Same stores as the cluster, in a process of its own whose Date is 2 h ahead.
     fast = await ChildServer.start('signoff-server.ts', {
       nodeOptions: ['-r', join(__dirname, '..', 'support', 'skewed-clock.js')],
@@ -29,7 +28,6 @@ describe('an instance whose clock runs 2 h fast', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await closeConnections(suite.cluster, connections);
     await fast?.stop();
   });
 
@@ -39,7 +37,7 @@ describe('an instance whose clock runs 2 h fast', () => {
     const fastUrl = fast!.url;
 
     const socket = await LiveConnection.open(fastUrl, b.token, b.device);
-    connections.push(socket);
+    suite.track(socket);
     const events = socket.subscribe(OnSessionTerminatedDocument);
     await waitUntil(async () => (await fast!.request<{ subscriptions: number }>('counts')).subscriptions === 1, 'the subscription', 5000);
     await fast!.request('sweep');

@@ -1,7 +1,7 @@
 import { LogoutDocument, OnSessionTerminatedDocument, RegisterDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, uniqueEmail } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection } from '../support/client';
-import { clusterPerSuite, sql, waitForSubscribers } from '../support/server';
+import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
+import { clusterPerSuite, sql } from '../support/cluster';
 
 describe('endings that race', () => {
   const sqlite = clusterPerSuite({ backend: 'sqlite' });
@@ -17,12 +17,12 @@ describe('endings that race', () => {
   });
 
   it('two devices revoking the same session on two instances at once end it once: one event, one audit line', async () => {
-    const [one, two] = pair.cluster.instances.map((instance) => instance.url) as [string, string];
+    const [one, two] = pair.instances.map((instance) => instance.url) as [string, string];
     const { signIns } = await accountWithDevices(one, [DEVICES.chromeOnWindows, DEVICES.chromeOnPixel, DEVICES.safariOnIphone]);
     const [a, c, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0], (typeof signIns)[0]];
-    const bSocket = await LiveConnection.open(two, b.token, b.device);
+    const bSocket = await pair.connect(b.token, b.device, two);
     const bEvents = bSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(pair.cluster, 1);
+    await pair.waitForSubscribers(1);
 
     const [fromA, fromC] = await Promise.all([
       graphql(one, RevokeSessionDocument, { id: b.session.id }, { token: a.token }),
@@ -36,7 +36,7 @@ describe('endings that race', () => {
     expect((await bEvents.next()).sessionTerminated.reason).toBe('REVOKED');
     expect((await bSocket.waitForClose()).code).toBe(4401);
     expect(bEvents.pending).toBe(0);
-    const audit = await sql(pair.cluster, `SELECT id FROM audit_events WHERE type = 'SESSION_REVOKED' AND target_session_ids = $1`, [b.session.id]);
+    const audit = await sql(pair, `SELECT id FROM audit_events WHERE type = 'SESSION_REVOKED' AND target_session_ids = $1`, [b.session.id]);
     expect(audit).toHaveLength(1);
   });
 });

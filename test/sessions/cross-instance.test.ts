@@ -6,35 +6,28 @@ import {
   RevokeOtherSessionsDocument,
   RevokeSessionDocument,
 } from '../generated/graphql';
-import { accountWithDevices } from '../support/accounts';
-import { dataOf, DEVICES, errorCodes, graphql, LiveConnection, tryConnect } from '../support/client';
-import { startCluster, waitForSubscribers, type TestCluster } from '../support/server';
+import { accountWithDevices, type SignIn } from '../support/accounts';
+import { dataOf, DEVICES, errorCodes, graphql, tryConnect } from '../support/client';
+import { clusterPerSuite } from '../support/cluster';
+import { quietPeriod } from '../support/deferred';
 
 // Two instances behind an imaginary load balancer, sharing Postgres and Redis.
 describe('revocation across instances', () => {
-  let cluster: TestCluster;
+  const cluster = clusterPerSuite({ count: 2 });
   let one: string;
   let two: string;
-  const connections: LiveConnection[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster({ count: 2 });
+  beforeAll(() => {
     [one, two] = cluster.instances.map((instance) => instance.url) as [string, string];
   });
-  afterEach(async () => {
-    await Promise.all(connections.splice(0).map((c) => c.dispose()));
-  });
-  afterAll(() => cluster.dispose());
 
   it('revoking on instance one ends the session held open on instance two before the mutation returns', async () => {
     const { signIns } = await accountWithDevices(one);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
-    const bSocket = await LiveConnection.open(two, b.token, b.device);
-    const aSocket = await LiveConnection.open(two, a.token, a.device);
-    connections.push(bSocket, aSocket);
+    const [a, b] = signIns as [SignIn, SignIn];
+    const bSocket = await cluster.connect(b.token, b.device, two);
+    const aSocket = await cluster.connect(a.token, a.device, two);
     const terminated = bSocket.subscribe(OnSessionTerminatedDocument);
     const changes = aSocket.subscribe(OnSessionsChangedDocument);
-    await waitForSubscribers(cluster, 2);
+    await cluster.waitForSubscribers(2);
 
     const sent = performance.now();
     dataOf(await graphql(one, RevokeSessionDocument, { id: b.session.id }, { token: a.token, device: a.device }));
@@ -61,14 +54,13 @@ describe('revocation across instances', () => {
 
   it('revokeOtherSessions on one instance closes the other sessions on both instances', async () => {
     const { signIns } = await accountWithDevices(one, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
-    const [a, b, c] = signIns as [typeof signIns[0], typeof signIns[0], typeof signIns[0]];
-    const bSocket = await LiveConnection.open(one, b.token, b.device);
-    const cSocket = await LiveConnection.open(two, c.token, c.device);
-    const aSocket = await LiveConnection.open(two, a.token, a.device);
-    connections.push(bSocket, cSocket, aSocket);
+    const [a, b, c] = signIns as [SignIn, SignIn, SignIn];
+    const bSocket = await cluster.connect(b.token, b.device, one);
+    const cSocket = await cluster.connect(c.token, c.device, two);
+    const aSocket = await cluster.connect(a.token, a.device, two);
     const bEvents = bSocket.subscribe(OnSessionTerminatedDocument);
     const cEvents = cSocket.subscribe(OnSessionTerminatedDocument);
-    await waitForSubscribers(cluster, 2);
+    await cluster.waitForSubscribers(2);
 
     dataOf(await graphql(one, RevokeOtherSessionsDocument, {}, { token: a.token, device: a.device }));
 
@@ -78,6 +70,6 @@ describe('revocation across instances', () => {
     expect((await cSocket.waitForClose()).code).toBe(4401);
     // The caller's own socket stays open and its token keeps working.
     expect(dataOf(await graphql(two, MeDocument, {}, { token: a.token })).me.id).toBe(a.user.id);
-    expect(await Promise.race([aSocket.closed.promise, new Promise((resolve) => setTimeout(() => resolve('open'), 200))])).toBe('open');
+    expect(await Promise.race([aSocket.closed.promise, quietPeriod('open')])).toBe('open');
   });
 });

@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ChildServer } from '../../bench/lib/child-server';
 import { seedAccounts } from '../../bench/lib/seed';
-import { clusterPerSuite, sameStoresEnv } from '../support/server';
+import { clusterPerSuite, sameStoresEnv } from '../support/cluster';
 import { TcpLink } from '../support/tcp-link';
 import { TokenChecks } from '../support/token-checks';
+import { deferred, within } from '../support/deferred';
 
 const LEASE_MS = 2000;
 const MARGIN_MS = 200;
@@ -19,7 +20,7 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
   let redisLink: TcpLink | undefined;
 
   beforeAll(async () => {
-    const { config } = suite.cluster;
+    const { config } = suite;
     redisLink = await TcpLink.open(Number(new URL(config.redisUrl!).port || 6379));
     b = await ChildServer.start(join(__dirname, '..', 'support', 'child-instance.ts'), {
       env: {
@@ -41,7 +42,7 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
   });
 
   it('holds the ending back at most one lease, and refuses the token on its first request after waking', async () => {
-    const a = suite.cluster.instances[0]!;
+    const a = suite.instances[0]!;
     const [account] = await seedAccounts(a.services, { accounts: 1, sessionsPerAccount: 1 });
     const { owner, others } = account!;
     const token = others[0]!.token;
@@ -59,8 +60,9 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
     await checks.logout(a.url, token);
     const waitedMs = performance.now() - sentAt;
     // The first request is already waiting on B's socket when it wakes.
-    const firstAnswer = checks.accepted(b!.url, token);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const sent = deferred<void>();
+    const firstAnswer = checks.accepted(b!.url, token, () => sent.resolve());
+    await within(sent.promise, 5000, 'the request to be written to B\'s socket');
     process.kill(pid!, 'SIGCONT');
 
     // B woke with a lease that ran out by its own monotonic clock: it asks the database before answering.

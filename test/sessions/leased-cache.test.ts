@@ -7,9 +7,10 @@ import { createLogger } from '../../src/common/logger';
 import { startServer, type RunningServer } from '../../src/server';
 import { seedAccounts } from '../../bench/lib/seed';
 import { countDatabaseRoundTrips } from '../support/database-round-trips';
-import { clusterPerSuite } from '../support/server';
+import { clusterPerSuite } from '../support/cluster';
 import { TcpLink } from '../support/tcp-link';
 import { TokenChecks } from '../support/token-checks';
+import { until } from '../support/deferred';
 
 const LEASE_MS = 2000;
 const MARGIN_MS = 200;
@@ -35,7 +36,7 @@ describe('the leased session cache', () => {
   const checks = new TokenChecks();
   afterAll(() => checks.close());
 
-  const instances = () => suite.cluster.instances as [RunningServer, RunningServer];
+  const instances = () => suite.instances as [RunningServer, RunningServer];
 
   it('answers a token it has seen from memory, with no database round trip', async () => {
     const [a, b] = instances();
@@ -94,8 +95,8 @@ describe('the leased session cache', () => {
     let c: RunningServer;
 
     beforeAll(async () => {
-      link = await TcpLink.open(Number(new URL(suite.cluster.config.redisUrl!).port || 6379));
-      const config = { ...suite.cluster.config, redisUrl: `redis://127.0.0.1:${link.port}` };
+      link = await TcpLink.open(Number(new URL(suite.config.redisUrl!).port || 6379));
+      const config = { ...suite.config, redisUrl: `redis://127.0.0.1:${link.port}` };
       c = await startServer(config, createLogger(config.logLevel));
     });
     afterAll(async () => {
@@ -129,8 +130,7 @@ describe('the leased session cache', () => {
       expect(roundTrips.count).toBeGreaterThanOrEqual(2);
 
       link.restore();
-      const deadline = performance.now() + 10_000;
-      while (!c.services.sessionCache.trusted() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => c.services.sessionCache.trusted(), 'the cache to trust its lease again', 10_000, 50);
       expect(c.services.sessionCache.trusted()).toBe(true);
       expect(await checks.accepted(c.url, revoked.token)).toBe(false);
       expect(await checks.accepted(c.url, kept.token)).toBe(true);

@@ -1,26 +1,19 @@
 import { LoginDocument, SessionsDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
-import { startCluster, type TestCluster } from '../support/server';
+import { clusterPerSuite, startCluster } from '../support/cluster';
 
 describe('the place of a sign-in behind a trusted proxy', () => {
-  let cluster: TestCluster;
-  let url: string;
-
-  beforeAll(async () => {
-    // A load balancer on loopback forwards the real client address in X-Forwarded-For.
-    cluster = await startCluster({ env: { TRUST_PROXY: 'loopback' } });
-    url = cluster.instances[0]!.url;
-  });
-  afterAll(() => cluster.dispose());
+  // A load balancer on loopback forwards the real client address in X-Forwarded-For.
+  const cluster = clusterPerSuite({ env: { TRUST_PROXY: 'loopback' } });
 
   it('records the forwarded public address and its country, region and city', async () => {
-    const { email, signIns } = await accountWithDevices(url, [DEVICES.chromeOnWindows]);
+    const { email, signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows]);
     const a = signIns[0]!;
     dataOf(
-      await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone, headers: { 'x-forwarded-for': '81.2.69.142' } }),
+      await graphql(cluster.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone, headers: { 'x-forwarded-for': '81.2.69.142' } }),
     );
-    const sessions = dataOf(await graphql(url, SessionsDocument, {}, { token: a.token })).sessions;
+    const sessions = dataOf(await graphql(cluster.url, SessionsDocument, {}, { token: a.token })).sessions;
     expect(sessions[0]).toMatchObject({ ipAddress: '81.2.69.142', location: { countryCode: 'GB', country: 'United Kingdom' } });
     expect(sessions[0]?.location.city).toEqual(expect.any(String));
     expect(sessions[1]).toMatchObject({ ipAddress: '127.0.0.2', location: { countryCode: null } });
@@ -29,7 +22,7 @@ describe('the place of a sign-in behind a trusted proxy', () => {
   it('ignores X-Forwarded-For from an untrusted peer', async () => {
     const untrusted = await startCluster({ backend: 'sqlite' });
     try {
-      const url2 = untrusted.instances[0]!.url;
+      const url2 = untrusted.url;
       const response = await graphql<{ register: { session: { ipAddress: string } } }, Record<string, never>>(
         url2,
         'mutation { register(input: {email: "x@example.com", password: "long enough password"}) { session { ipAddress } } }',

@@ -2,23 +2,18 @@ import { IsNull } from 'typeorm';
 import { SessionEntity, TerminationReason } from '../../src/sessions/session.entity';
 import { accountWithDevices } from '../support/accounts';
 import { DEVICES } from '../support/client';
-import { startCluster, type Backend, type TestCluster } from '../support/server';
+import { clusterPerSuite, type Backend } from '../support/cluster';
 
 /**
  * `SessionService.listLive` reads raw rows (one prepared statement) instead of loading entities:
  * on both backends it must give exactly what an entity load of the same live sessions gives.
  */
 describe.each<Backend>(['postgres', 'sqlite'])('the live session list on %s', (backend) => {
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    cluster = await startCluster({ backend });
-  });
-  afterAll(() => cluster.dispose());
+  const cluster = clusterPerSuite({ backend });
 
   it('lists every live session newest first, field for field as the ORM loads them, and nothing ended', async () => {
     const { services } = cluster.instances[0]!;
-    const { signIns } = await accountWithDevices(cluster.instances[0]!.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
+    const { signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
     const userId = signIns[0]!.user.id;
     // A public address gives a place with every field set; a new device and country give flags.
     await services.sessions.open(userId, { ipAddress: '81.2.69.142', userAgent: 'curl/8.5.0' });

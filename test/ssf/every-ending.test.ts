@@ -13,7 +13,7 @@ import {
 } from '../generated/graphql';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
 import { dataOf, graphql } from '../support/client';
-import { linkParam, PUBLIC_URL, startSecurityCluster, type SecurityCluster } from '../support/security-cluster';
+import { linkParam, PUBLIC_URL, startCluster, type MailCluster } from '../support/cluster';
 import { originOf, serviceClient, ssfCall, TestReceiver, type ReceivedSet, type TestServiceClient } from '../support/ssf';
 import { SessionEntity } from '../../src/sessions/session.entity';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
@@ -34,15 +34,15 @@ interface Ending {
 }
 
 describe('SSF: every ending, on every path (including an address reclaimed from a squatter), sends one signed CAEP session-revoked SET per ended session', () => {
-  let env: SecurityCluster;
+  let env: MailCluster;
   let receiver: TestReceiver;
   let ssfClient: TestServiceClient;
   let admin: TestServiceClient;
   let streamId: string;
 
   beforeAll(async () => {
-    env = await startSecurityCluster({ SSF_ALLOW_PRIVATE_RECEIVERS: 'true', SSF_PUSH_RETRY_BASE_MS: '50', SSF_DELIVERY_INTERVAL_MS: '200' });
-    const instance = env.cluster.instances[0]!;
+    env = await startCluster({ smtp: true, env: { SSF_ALLOW_PRIVATE_RECEIVERS: 'true', SSF_PUSH_RETRY_BASE_MS: '50', SSF_DELIVERY_INTERVAL_MS: '200' } });
+    const instance = env.instances[0]!;
     receiver = await TestReceiver.start(originOf(instance.url));
     ssfClient = await serviceClient(instance, [ServiceScope.SSF_MANAGE, ServiceScope.SSF_READ], 'payments');
     admin = await serviceClient(instance, [ServiceScope.ADMIN], 'support desk');
@@ -59,7 +59,7 @@ describe('SSF: every ending, on every path (including an address reclaimed from 
   });
 
   const url = () => env.url;
-  const services = () => env.cluster.instances[0]!.services;
+  const services = () => env.instances[0]!.services;
 
   const endings: Ending[] = [
     {
@@ -212,7 +212,7 @@ describe('SSF: every ending, on every path (including an address reclaimed from 
   }
 
   it('the stream delivery log records each SET the receiver accepted', async () => {
-    const log = await ssfCall<{ jti: string; outcome: string; http_status: number }[]>(env.cluster.instances[0]!, ssfClient.accessToken, 'GET', `/ssf/deliveries?stream_id=${streamId}&limit=1000`);
+    const log = await ssfCall<{ jti: string; outcome: string; http_status: number }[]>(env.instances[0]!, ssfClient.accessToken, 'GET', `/ssf/deliveries?stream_id=${streamId}&limit=1000`);
     expect(log.status).toBe(200);
     const delivered = new Set(log.body.filter((entry) => entry.outcome === 'delivered' && entry.http_status === 202).map((entry) => entry.jti));
     for (const set of receiver.sets) expect(delivered.has(set.jti)).toBe(true);

@@ -3,9 +3,10 @@ import { ChildServer } from '../../bench/lib/child-server';
 import { seedAccounts } from '../../bench/lib/seed';
 import { LogoutDocument } from '../generated/graphql';
 import { dataOf, graphql } from '../support/client';
-import { sameStoresEnv, sql, startCluster, type TestCluster } from '../support/server';
+import { sameStoresEnv, sql, startCluster, type TestCluster } from '../support/cluster';
 import { originOf, serviceClient, ssfCall, TestReceiver, type TestServiceClient } from '../support/ssf';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
+import { until } from '../support/deferred';
 
 const PUSH = 'urn:ietf:rfc:8935';
 const sessionOf = (claims: Record<string, unknown>) => (claims.sub_id as { session: { id: string } }).session.id;
@@ -49,7 +50,7 @@ describe('SSF push delivery (RFC 8935) through the durable outbox', () => {
     // Twelve endings, one after the other, while the receiver answers 503.
     for (const session of account!.others.slice(0, 6)) dataOf(await graphql(a.url, LogoutDocument, {}, { token: session.token }));
     const retried = async () => (await sql(cluster, `SELECT 1 FROM ssf_deliveries WHERE stream_id = $1 AND outcome = 'retry'`, [streamId])).length;
-    while ((await retried()) < 2) await a.services.serviceApi.push.idle().then(() => new Promise((resolve) => setTimeout(resolve, 50)));
+    await until(async () => (await a.services.serviceApi.push.idle(), (await retried()) >= 2), 'two retries to be recorded', 10_000, 50);
     // Then it is gone altogether: connections refused.
     await receiver.close();
     for (const session of account!.others.slice(6)) dataOf(await graphql(a.url, LogoutDocument, {}, { token: session.token }));
@@ -116,12 +117,16 @@ describe('SSF push delivery (RFC 8935) through the durable outbox', () => {
       receiver.release();
 
       // A finds the stream free once B's connection (and its transaction and lock) is gone.
-      const deadline = Date.now() + 20_000;
-      while (receiver.sets.length < before + 5 && Date.now() < deadline) {
-        a.services.serviceApi.push.nudge();
-        await a.services.serviceApi.push.idle();
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await until(
+        async () => {
+          a.services.serviceApi.push.nudge();
+          await a.services.serviceApi.push.idle();
+          return receiver.sets.length >= before + 5;
+        },
+        'A to deliver the five SETs B left behind',
+        20_000,
+        100,
+      );
       const arrived = receiver.sets.slice(before);
       expect(arrived.map((set) => sessionOf(set.claims))).toEqual(account!.others.map((session) => session.id));
       expect(arrived.map((set) => set.jti)).toEqual(await outboxOrder(streamId));

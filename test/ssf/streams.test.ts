@@ -2,7 +2,7 @@ import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { seedAccounts } from '../../bench/lib/seed';
 import { LogoutDocument } from '../generated/graphql';
 import { dataOf, graphql } from '../support/client';
-import { startCluster, type Backend, type TestCluster } from '../support/server';
+import { clusterPerSuite, type Backend, startCluster, type TestCluster } from '../support/cluster';
 import { originOf, serviceClient, ssfCall, TestReceiver, type TestServiceClient } from '../support/ssf';
 import { ServiceScope } from '../../src/service-clients/service-client.entity';
 import { postSet } from '../../src/ssf/receiver-endpoint';
@@ -21,7 +21,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('SSF streams, status, verificatio
 
   beforeAll(async () => {
     cluster = await startCluster({ backend, env: { SSF_ALLOW_PRIVATE_RECEIVERS: 'true', PUBLIC_URL: 'https://signoff.example.test' } });
-    origin = originOf(cluster.instances[0]!.url);
+    origin = originOf(cluster.url);
     manager = await serviceClient(cluster.instances[0]!, [ServiceScope.SSF_MANAGE, ServiceScope.SSF_READ]);
     receiver = await TestReceiver.start(origin);
   });
@@ -33,7 +33,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('SSF streams, status, verificatio
     ssfCall<T>(cluster.instances[0]!, token, method, path, body);
   const endOneSession = async () => {
     const [account] = await seedAccounts(cluster.instances[0]!.services, { accounts: 1, sessionsPerAccount: 1 });
-    dataOf(await graphql(cluster.instances[0]!.url, LogoutDocument, {}, { token: account!.others[0]!.token }));
+    dataOf(await graphql(cluster.url, LogoutDocument, {}, { token: account!.others[0]!.token }));
     return account!.others[0]!.id;
   };
 
@@ -179,11 +179,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('SSF streams, status, verificatio
 });
 
 describe('SSF push endpoints without SSF_ALLOW_PRIVATE_RECEIVERS', () => {
-  let cluster: TestCluster;
-  beforeAll(async () => {
-    cluster = await startCluster({ backend: 'sqlite' });
-  });
-  afterAll(() => cluster?.dispose());
+  const cluster = clusterPerSuite({ backend: 'sqlite' });
 
   it('refuses loopback, private, link-local and metadata addresses', async () => {
     const client = await serviceClient(cluster.instances[0]!, [ServiceScope.SSF_MANAGE]);
@@ -194,7 +190,7 @@ describe('SSF push endpoints without SSF_ALLOW_PRIVATE_RECEIVERS', () => {
   });
 
   it('checks the address a host name resolves to when connecting, so a name pointing at a private address gets nothing', async () => {
-    const receiver = await TestReceiver.start(originOf(cluster.instances[0]!.url));
+    const receiver = await TestReceiver.start(originOf(cluster.url));
     try {
       const viaName = `http://localhost:${receiver.port}/events`;
       await expect(postSet(viaName, 'x.y.z', { timeoutMs: 2000, allowPrivate: false })).rejects.toThrow('resolves to a private address');

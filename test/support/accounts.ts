@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { LoginDocument, RegisterDocument, VerifyEmailDocument, type LoginMutation } from '../generated/graphql';
-import { dataOf, DEVICES, graphql, type TestDevice } from './client';
+import { LoginDocument, MeDocument, RegisterDocument, VerifyEmailDocument, type LoginMutation } from '../generated/graphql';
+import { dataOf, DEVICES, errorCodes, graphql, type TestDevice } from './client';
 import { mailboxOf } from './mailboxes';
 
 export const PASSWORD = 'correct horse battery staple';
@@ -38,4 +38,18 @@ export async function accountWithDevices(
     signIns.push({ ...login, device });
   }
   return { email, signIns };
+}
+
+/** Whether `url` still accepts `token`; a refusal must be UNAUTHENTICATED, never another error. */
+export async function isLive(url: string, token: string): Promise<boolean> {
+  const response = await graphql(url, MeDocument, {}, { token });
+  if (response.data) return true;
+  expect(errorCodes(response)).toEqual(['UNAUTHENTICATED']);
+  return false;
+}
+
+/** How a sign-in with these credentials goes: ['OK'], or the error codes it got. */
+export async function loginCodes(url: string, email: string, password: string, otp?: string): Promise<unknown[]> {
+  const response = await graphql(url, LoginDocument, { input: { email, password, otp } });
+  return response.errors ? errorCodes(response) : ['OK'];
 }

@@ -41,3 +41,16 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }
+
+/**
+ * How long a test watches for something that must NOT happen (an event to a device that keeps its
+ * session, a socket that must stay open). Absence announces nothing, so this is the suite's one
+ * deliberate wait: every other wait awaits an event or a condition. An event that does happen
+ * arrives in a few ms on loopback, so 200 ms catches a wrong one with room to spare.
+ */
+export const QUIET_PERIOD_MS = 200;
+
+/** Waits QUIET_PERIOD_MS, then resolves with `value` (for `Promise.race` against an event that must not come). */
+export function quietPeriod<T = void>(value?: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(() => resolve(value as T), QUIET_PERIOD_MS));
+}

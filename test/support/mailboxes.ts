@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { until } from './deferred';
 
 /**
  * How a test proves it holds a test account's mailbox: by server URL, a function that waits for
@@ -34,20 +35,25 @@ export function verificationToken(text: string): string | undefined {
 export function outboxReader(dir: string): VerificationLinkReader {
   const taken = new Set<string>();
   return async (email) => {
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const names = await readdir(dir).catch(() => [] as string[]);
-      for (const name of names.filter((n) => n.includes('confirm-your-email-address') && !taken.has(n)).sort()) {
-        const content = await readFile(join(dir, name), 'utf8');
-        if (!content.includes(`\nTo: ${email}\n`)) continue;
-        const token = verificationToken(content);
-        if (token) {
-          taken.add(name);
-          return token;
+    let token: string | undefined;
+    // A file appearing in a folder is no event a test can await portably: poll the folder.
+    await until(
+      async () => {
+        const names = await readdir(dir).catch(() => [] as string[]);
+        for (const name of names.filter((n) => n.includes('confirm-your-email-address') && !taken.has(n)).sort()) {
+          const content = await readFile(join(dir, name), 'utf8');
+          if (!content.includes(`\nTo: ${email}\n`)) continue;
+          token = verificationToken(content);
+          if (token) {
+            taken.add(name);
+            return true;
+          }
         }
-      }
-      if (Date.now() > deadline) throw new Error(`no verification email for ${email} in ${dir}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+        return false;
+      },
+      `the verification email for ${email} in ${dir}`,
+      5000,
+    );
+    return token!;
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './server';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './cluster';
 
 /** Environment for a spawned service on a throwaway Postgres schema and Redis prefix; `drop` removes the schema. */
 export function throwawayStores(): { env: Record<string, string>; schema: string; client(): Promise<Client>; drop(): Promise<void> } {

@@ -14,6 +14,8 @@ export interface ServiceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Resolves with the GraphQL URL once the process prints it; rejects if it exits first. */
   serving: Promise<string>;
+  /** Resolves once stdout or stderr contains `text` (at once if it already does). */
+  printed(text: string): Promise<void>;
 }
 
 /**
@@ -27,20 +29,37 @@ export function spawnService(env: Record<string, string>): ServiceProcess {
   });
   let stdout = '';
   let stderr = '';
+  const watchers: { text: string; resolve(): void }[] = [];
+  const checkWatchers = () => {
+    for (const watcher of watchers.splice(0)) {
+      if (stdout.includes(watcher.text) || stderr.includes(watcher.text)) watcher.resolve();
+      else watchers.push(watcher);
+    }
+  };
+  const printed = (text: string) => {
+    const seen = deferred<void>();
+    watchers.push({ text, resolve: () => seen.resolve() });
+    checkWatchers();
+    return seen.promise;
+  };
   const exited = deferred<{ code: number | null; signal: NodeJS.Signals | null }>();
   const serving = deferred<string>();
   serving.promise.catch(() => undefined);
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
+    checkWatchers();
     const url = /serving GraphQL at (\S+)/.exec(stdout)?.[1];
     if (url) serving.resolve(url);
   });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    checkWatchers();
+  });
   child.on('exit', (code, signal) => {
     serving.reject(new Error(`exited (${code ?? signal}) before serving:\n${stderr}`));
     exited.resolve({ code, signal });
   });
-  return { child, stdout: () => stdout, stderr: () => stderr, exited: exited.promise, serving: serving.promise };
+  return { child, stdout: () => stdout, stderr: () => stderr, exited: exited.promise, serving: serving.promise, printed };
 }
 
 /** A TCP listener that only counts the connections it receives, and drops them: proof that nothing dialled a store. */

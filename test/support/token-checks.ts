@@ -13,8 +13,8 @@ export class TokenChecks {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
   /** True when the instance accepted the token, false when it answered UNAUTHENTICATED. */
-  async accepted(url: string, token: string): Promise<boolean> {
-    const body = await this.post(url, CHECK, token);
+  async accepted(url: string, token: string, onSent?: () => void): Promise<boolean> {
+    const body = await this.post(url, CHECK, token, onSent);
     if (!body.errors) return true;
     if (body.errors[0]?.extensions?.code === 'UNAUTHENTICATED') return false;
     throw new Error(`unexpected answer: ${JSON.stringify(body.errors)}`);
@@ -30,7 +30,8 @@ export class TokenChecks {
   }
 
   /** A kept-alive socket the server has just closed fails the request: sent again once on a fresh one. */
-  private post(url: string, body: string, token: string, retried = false): Promise<Body> {
+  /** `onSent` is called once the request is written to the socket (the server may not have read it). */
+  private post(url: string, body: string, token: string, onSent?: () => void, retried = false): Promise<Body> {
     return new Promise<Body>((resolve, reject) => {
       const req = request(
         url,
@@ -48,10 +49,10 @@ export class TokenChecks {
         },
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(this.post(url, body, token, true));
+        if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(this.post(url, body, token, onSent, true));
         else reject(err);
       });
-      req.end(body);
+      req.end(body, () => onSent?.());
     });
   }
 }

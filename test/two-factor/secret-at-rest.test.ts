@@ -11,7 +11,7 @@ import { startServer } from '../../src/server';
 import { BeginTotpSetupDocument, ConfirmTotpSetupDocument, LoginDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, errorCodes, graphql } from '../support/client';
-import { clusterPerSuite, sql, startCluster, TEST_DATABASE_URL } from '../support/server';
+import { clusterPerSuite, sql, startCluster, TEST_DATABASE_URL } from '../support/cluster';
 
 class LogBuffer extends Writable {
   text = '';
@@ -43,11 +43,11 @@ describe('TOTP secrets are encrypted at rest', () => {
   const suite = clusterPerSuite({ logger: pino({ level: 'info', base: undefined }, logs) });
 
   const secretsOf = async (email: string) =>
-    (await sql<UserSecrets>(suite.cluster, 'SELECT id, totp_secret, totp_pending_secret FROM users WHERE email = $1', [email]))[0]!;
+    (await sql<UserSecrets>(suite, 'SELECT id, totp_secret, totp_pending_secret FROM users WHERE email = $1', [email]))[0]!;
 
   /** Logs in with a fresh code; the last used step is cleared first, so codes of one step can serve several logins. */
   async function loginWithTotp(email: string, secret: string, url = suite.url) {
-    await sql(suite.cluster, 'UPDATE users SET totp_last_step = NULL WHERE email = $1', [email]);
+    await sql(suite, 'UPDATE users SET totp_last_step = NULL WHERE email = $1', [email]);
     return graphql(url, LoginDocument, { input: { email, password: PASSWORD, otp: await currentTotpCode(secret) } });
   }
 
@@ -75,10 +75,10 @@ describe('TOTP secrets are encrypted at rest', () => {
 
   it('a secret stored in plaintext before encryption keeps working, and is sealed when an instance starts', async () => {
     const { email, secret } = await withTwoFactor();
-    await sql(suite.cluster, 'UPDATE users SET totp_secret = $1 WHERE email = $2', [secret, email]);
+    await sql(suite, 'UPDATE users SET totp_secret = $1 WHERE email = $2', [secret, email]);
     expect(dataOf(await loginWithTotp(email, secret)).login.token).toEqual(expect.any(String));
 
-    const restarted = await startServer(suite.cluster.config, pino({ level: 'silent' }));
+    const restarted = await startServer(suite.config, pino({ level: 'silent' }));
     try {
       const row = await secretsOf(email);
       expect(row.totp_secret).toMatch(/^v1:/);
@@ -95,7 +95,7 @@ describe('TOTP secrets are encrypted at rest', () => {
     const foreignKey = new SecretBox(randomBytes(32)).seal(victim.secret, 'totp:whatever');
     const copied = (await secretsOf(other.email)).totp_secret;
     for (const stored of [foreignKey, copied]) {
-      await sql(suite.cluster, 'UPDATE users SET totp_secret = $1 WHERE email = $2', [stored, victim.email]);
+      await sql(suite, 'UPDATE users SET totp_secret = $1 WHERE email = $2', [stored, victim.email]);
       const before = logs.text.length;
       const response = await loginWithTotp(victim.email, victim.secret);
       expect(response.data?.login ?? null).toBeNull();
@@ -109,7 +109,7 @@ describe('TOTP secrets are encrypted at rest', () => {
 
   it('an instance started with a different SECRET_KEY refuses to start, naming the variable', async () => {
     await withTwoFactor();
-    const wrongKey = { ...suite.cluster.config, secretKey: randomBytes(32) };
+    const wrongKey = { ...suite.config, secretKey: randomBytes(32) };
     await expect(startServer(wrongKey, pino({ level: 'silent' }))).rejects.toThrow(/SECRET_KEY does not open the stored two-factor secrets/);
   });
 
@@ -146,7 +146,7 @@ describe('the embedded default keeps its key next to the database, private', () 
         expect(mode(dataDir)).toBe(0o700);
         expect(mode(join(dataDir, 'signoff.sqlite'))).toBe(0o600);
         expect(mode(join(dataDir, 'secret.key'))).toBe(0o600);
-        const url = first.instances[0]!.url;
+        const url = first.url;
         const { email: registered, signIns } = await accountWithDevices(url, [{ ip: '127.0.0.2', userAgent: 'sqlite key test' }]);
         email = registered;
         secret = dataOf(await graphql(url, BeginTotpSetupDocument, {}, { token: signIns[0]!.token })).beginTotpSetup.secret;

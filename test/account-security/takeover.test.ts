@@ -153,7 +153,7 @@ describe('a stolen session token cannot take the account over', () => {
     expect(recent.find((e) => e.type === 'TWO_FACTOR_DISABLED')).toMatchObject({ actorSessionId: null, deviceLabel: 'Chrome on Windows' });
     // The thief's recovery codes died with the app.
     expect(await unusedRecoveryCodes(owner.user.id)).toBe(0);
-    expect(await loginCodes(env.url, email, NEW_PASSWORD, recoveryCodes[1]!)).toEqual(['OK']);
+    expect(await loginCodes(env.url, email, NEW_PASSWORD, recoveryCodes[1])).toEqual(['OK']);
     const notice = await env.smtp.next((m) => m.to === email && /turned off by a password reset/.test(m.subject));
     expect(notice.text).toContain('Chrome on Windows');
   });

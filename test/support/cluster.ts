@@ -33,7 +33,7 @@ export interface ClusterOptions {
 }
 
 /** Anything a test opens against the cluster that must be closed before the next test counts subscribers. */
-export interface Disposable {
+interface Disposable {
   dispose(): Promise<void>;
 }
 
@@ -228,7 +228,7 @@ export async function sql<Row extends Record<string, unknown> = Record<string, u
   const db = new DataSource({ type: 'better-sqlite3', database: sqlitePath });
   await db.initialize();
   try {
-    return (await db.query(sqliteText, ordered)) as Row[];
+    return await db.query<Row[]>(sqliteText, ordered);
   } finally {
     await db.destroy();
   }

@@ -48,7 +48,7 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
  * deliberate wait: every other wait awaits an event or a condition. An event that does happen
  * arrives in a few ms on loopback, so 200 ms catches a wrong one with room to spare.
  */
-export const QUIET_PERIOD_MS = 200;
+const QUIET_PERIOD_MS = 200;
 
 /** Waits QUIET_PERIOD_MS, then resolves with `value` (for `Promise.race` against an event that must not come). */
 export function quietPeriod<T = void>(value?: T): Promise<T> {

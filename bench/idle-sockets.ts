@@ -92,7 +92,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
     rows,
     goals: [
       goal(`server RSS with ${sockets} sockets (whole process, not just the delta)`, oursTotal / GIB, '<', 1, 'GiB'),
-      goal(`server RSS added by ${sockets} sockets, scaled to 10,000`, ((ours.rssAfter - ours.rssBefore) / sockets) * 10_000 / GIB, '<', 1, 'GiB'),
+      goal(`server RSS added by ${sockets} sockets, scaled to 10,000`, (((ours.rssAfter - ours.rssBefore) / sockets) * 10_000) / GIB, '<', 1, 'GiB'),
       goal('server RSS before the first socket (compiled build, sessions seeded)', ours.rssBefore / MIB, '<=', 150, 'MiB'),
     ],
     notes: [

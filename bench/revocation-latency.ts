@@ -117,7 +117,7 @@ async function run({ quick, log = () => undefined }: RunOptions): Promise<Benchm
       goals: [
         goal('p99 of (a) send -> sessionTerminated, over p99 of the Redis round trip', eventAfterSend.ratio?.p99 ?? Number.NaN, '<=', 3, 'x'),
         goal('p99 of (b) send -> socket closed, over p99 of the Redis round trip', closeAfterSend.ratio?.p99 ?? Number.NaN, '<=', 5, 'x'),
-        goal('p99 of (a) send -> sessionTerminated, over the floor sum\'s p99', eventAfterSend.p99 / floorSum.p99, '<=', 2, 'x'),
+        goal("p99 of (a) send -> sessionTerminated, over the floor sum's p99", eventAfterSend.p99 / floorSum.p99, '<=', 2, 'x'),
       ],
       notes: [
         'Servers, subscribers and the revoking HTTP client share this process; Postgres and Redis are local.',

@@ -36,17 +36,21 @@ export async function measureBareFanOut(options: { redisUrl: string; channel: st
     await publisher.connect();
     for (let i = 0; i < options.instances; i++) instances.push(await startBareInstance(options.redisUrl, options.channel));
 
-    const timings = await mapWithConcurrency(Array.from({ length: options.clients }, (_, i) => i), 50, async (i) => {
-      const instance = instances[i % instances.length] as BareInstance;
-      const socket = new WebSocket(`ws://127.0.0.1:${instance.port}/`, { localAddress: options.localAddresses[i % options.localAddresses.length] });
-      sockets.push(socket);
-      const message = deferred<number>();
-      const closed = deferred<number>();
-      socket.once('message', () => message.resolve(performance.now()));
-      socket.once('close', () => closed.resolve(performance.now()));
-      await within(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 10_000, 'a bare socket to open');
-      return { message: message.promise, closed: closed.promise };
-    });
+    const timings = await mapWithConcurrency(
+      Array.from({ length: options.clients }, (_, i) => i),
+      50,
+      async (i) => {
+        const instance = instances[i % instances.length] as BareInstance;
+        const socket = new WebSocket(`ws://127.0.0.1:${instance.port}/`, { localAddress: options.localAddresses[i % options.localAddresses.length] });
+        sockets.push(socket);
+        const message = deferred<number>();
+        const closed = deferred<number>();
+        socket.once('message', () => message.resolve(performance.now()));
+        socket.once('close', () => closed.resolve(performance.now()));
+        await within(new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject)), 10_000, 'a bare socket to open');
+        return { message: message.promise, closed: closed.promise };
+      },
+    );
     const connected = () => instances.reduce((sum, instance) => sum + instance.wsServer.clients.size, 0);
     await waitUntil(() => connected() >= options.clients, 'bare sockets to be accepted', 10_000);
 

@@ -40,8 +40,7 @@ export function summariseProfiles(profiles: CpuProfile[]): { busyMicros: number;
   const byOrigin = new Map<string, number>();
   let busy = 0;
   for (const profile of profiles) busy += addSelfTimes(profile, byFunction, byOrigin);
-  const sorted = (map: Map<string, number>) =>
-    [...map].map(([key, micros]) => ({ key, micros, share: micros / busy })).sort((a, b) => b.micros - a.micros);
+  const sorted = (map: Map<string, number>) => [...map].map(([key, micros]) => ({ key, micros, share: micros / busy })).sort((a, b) => b.micros - a.micros);
   return { busyMicros: busy, byFunction: sorted(byFunction), byOrigin: sorted(byOrigin) };
 }
 

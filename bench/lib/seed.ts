@@ -24,17 +24,18 @@ const DEVICE_LIST = Object.values(DEVICES);
  * sessions on each through the service layer: what a sign-in does after the password check,
  * without paying argon2 a thousand times.
  */
-export async function seedAccounts(
-  services: Services,
-  options: { accounts: number; sessionsPerAccount: number; concurrency?: number },
-): Promise<SeededAccount[]> {
+export async function seedAccounts(services: Services, options: { accounts: number; sessionsPerAccount: number; concurrency?: number }): Promise<SeededAccount[]> {
   const concurrency = options.concurrency ?? 8;
-  const owners = await mapWithConcurrency(Array.from({ length: options.accounts }, (_, i) => i), 2, async (i) => {
-    const device = DEVICE_LIST[i % DEVICE_LIST.length] as (typeof DEVICE_LIST)[number];
-    const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
-    const signedIn = await services.auth.register(email, PASSWORD, { ipAddress: device.ip, userAgent: device.userAgent });
-    return { userId: signedIn.user.id, owner: { id: signedIn.session.id, token: signedIn.token } };
-  });
+  const owners = await mapWithConcurrency(
+    Array.from({ length: options.accounts }, (_, i) => i),
+    2,
+    async (i) => {
+      const device = DEVICE_LIST[i % DEVICE_LIST.length] as (typeof DEVICE_LIST)[number];
+      const email = `bench-${randomBytes(6).toString('hex')}@example.com`;
+      const signedIn = await services.auth.register(email, PASSWORD, { ipAddress: device.ip, userAgent: device.userAgent });
+      return { userId: signedIn.user.id, owner: { id: signedIn.session.id, token: signedIn.token } };
+    },
+  );
   const jobs = owners.flatMap((owner, account) => Array.from({ length: options.sessionsPerAccount }, (_, i) => ({ account, userId: owner.userId, i })));
   const accounts: SeededAccount[] = owners.map((owner) => ({ ...owner, others: [] }));
   await mapWithConcurrency(jobs, concurrency, async ({ account, userId, i }) => {

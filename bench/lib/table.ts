@@ -4,8 +4,7 @@ import type { BenchmarkResult, GoalCheck, ResultRow } from './report';
 function renderTable(header: string[], body: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...body.map((cells) => (cells[column] ?? '').length)));
   const numeric = header.map((_, column) => body.length > 0 && body.every((cells) => /^[-\d.,x/ ]*$/.test(cells[column] ?? '')));
-  const line = (cells: string[]) =>
-    `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`;
+  const line = (cells: string[]) => `| ${cells.map((cell, column) => (numeric[column] ? cell.padStart(widths[column] ?? 0) : cell.padEnd(widths[column] ?? 0))).join(' | ')} |`;
   const rule = `|${widths.map((width, column) => (numeric[column] ? `${'-'.repeat(width + 1)}:` : '-'.repeat(width + 2))).join('|')}|`;
   return [line(header), rule, ...body.map(line)].join('\n');
 }
@@ -50,5 +49,9 @@ export function renderResults(results: BenchmarkResult[]): string {
   });
   const goals = results.flatMap((result) => result.goals.map((check) => `${several ? `${result.name}: ` : ''}${formatGoal(check)}`));
   const notes = results.flatMap((result) => result.notes.map((note) => `${several ? `${result.name}: ` : ''}${note}`));
-  return [renderTable(header, body), ...(goals.length ? ['', 'Goals:', ...goals.map((g) => `  ${g}`)] : []), ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `  - ${n}`)] : [])].join('\n');
+  return [
+    renderTable(header, body),
+    ...(goals.length ? ['', 'Goals:', ...goals.map((g) => `  ${g}`)] : []),
+    ...(notes.length ? ['', 'Notes:', ...notes.map((n) => `  - ${n}`)] : []),
+  ].join('\n');
 }

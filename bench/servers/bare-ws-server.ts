@@ -25,15 +25,11 @@ async function main(): Promise<void> {
     httpServer.listen(0, '127.0.0.1', () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
-  serveCommands(
-    { url: `http://127.0.0.1:${port}/graphql`, port },
-    { counts: () => ({ subscriptions, sockets: wsServer.clients.size }) },
-    async () => {
-      for (const socket of wsServer.clients) socket.terminate();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
-      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    },
-  );
+  serveCommands({ url: `http://127.0.0.1:${port}/graphql`, port }, { counts: () => ({ subscriptions, sockets: wsServer.clients.size }) }, async () => {
+    for (const socket of wsServer.clients) socket.terminate();
+    await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  });
 }
 
 main().catch((err: unknown) => {

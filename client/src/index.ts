@@ -12,13 +12,7 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print } from 'graphql';
 import { createClient, type Client, type ClientOptions } from 'graphql-ws';
-import {
-  LoginDocument,
-  SessionTerminatedDocument,
-  type LoginMutation,
-  type SessionTerminatedSubscription,
-  type TerminationReason,
-} from './generated/graphql';
+import { LoginDocument, SessionTerminatedDocument, type LoginMutation, type SessionTerminatedSubscription, type TerminationReason } from './generated/graphql';
 
 export * from './generated/graphql';
 

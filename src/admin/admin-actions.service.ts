@@ -51,7 +51,11 @@ export class AdminActions {
     const user = isUserId(userId) ? await this.users.findOneBy({ id: userId.toLowerCase() }) : null;
     if (!user) throw userNotFound();
     const live = await this.sessions.listLive(user.id);
-    await this.audit(user.id, AuditEventType.ADMIN_ACCOUNT_VIEWED, live.map((session) => session.id));
+    await this.audit(
+      user.id,
+      AuditEventType.ADMIN_ACCOUNT_VIEWED,
+      live.map((session) => session.id),
+    );
     return live;
   }
 

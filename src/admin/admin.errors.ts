@@ -8,7 +8,6 @@ const AdminReason = {
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
 } as const;
 
-export const adminScopeRequired = () =>
-  new UnauthenticatedError('This needs a service client access token with the admin scope.', AdminReason.ADMIN_SCOPE_REQUIRED);
+export const adminScopeRequired = () => new UnauthenticatedError('This needs a service client access token with the admin scope.', AdminReason.ADMIN_SCOPE_REQUIRED);
 export const userNotFound = () => new NotFoundError('No such user.', AdminReason.USER_NOT_FOUND);
 export const adminSessionNotFound = () => new NotFoundError(undefined, AdminReason.SESSION_NOT_FOUND);

@@ -27,7 +27,7 @@ export class AdminResolver {
   }
 
   @Mutation(() => RevokeResult, {
-    description: "Admin: ends every live session of an account (reason ADMIN_REVOKED; audited with the client as actor; one SET per session).",
+    description: 'Admin: ends every live session of an account (reason ADMIN_REVOKED; audited with the client as actor; one SET per session).',
   })
   async revokeUserSessions(
     @Arg('userId', () => ID) userId: string,

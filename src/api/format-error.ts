@@ -23,8 +23,7 @@ export function createErrorFormatter(logger: Logger) {
       const unavailable = new ServiceUnavailableError();
       return { message: unavailable.message, path: formatted.path, extensions: { code: unavailable.code } };
     }
-    const raisedBeforeExecution =
-      error instanceof GraphQLError && !error.path && (!error.originalError || error.originalError instanceof GraphQLError);
+    const raisedBeforeExecution = error instanceof GraphQLError && !error.path && (!error.originalError || error.originalError instanceof GraphQLError);
     if (raisedBeforeExecution) {
       return { message: formatted.message, locations: formatted.locations, extensions: { code: ErrorCode.BAD_USER_INPUT } };
     }

@@ -82,7 +82,7 @@ function toAuditEvent(entity: AuditEventEntity): AuditEvent {
 }
 
 export function toConnection(events: AuditEventEntity[], hasNextPage: boolean): AuditEventConnection {
-  const edges = events.map((event) => ({ node: toAuditEvent(event), cursor: encodeCursor(event) } satisfies AuditEventEdge));
+  const edges = events.map((event) => ({ node: toAuditEvent(event), cursor: encodeCursor(event) }) satisfies AuditEventEdge);
   return {
     edges,
     pageInfo: { hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } satisfies PageInfo,

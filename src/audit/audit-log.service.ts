@@ -69,9 +69,7 @@ export class AuditLog {
   private eventOf(record: AuditRecord): AuditEventEntity {
     const { client, actor, serviceClientId } = record.origin;
     const ipAddress = client?.ipAddress ?? actor?.ipAddress ?? '0.0.0.0';
-    const deviceLabel = serviceClientId
-      ? `service client ${serviceClientId}`
-      : (actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)'));
+    const deviceLabel = serviceClientId ? `service client ${serviceClientId}` : (actor?.deviceLabel ?? (client ? parseUserAgent(client.userAgent).label : 'signoff (automatic)'));
     return this.events.create({
       id: randomUUID(),
       userId: record.userId,

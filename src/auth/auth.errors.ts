@@ -17,6 +17,5 @@ const AuthReason = {
 export const wrongCredentials = () => new InvalidCredentialsError(undefined, AuthReason.WRONG_CREDENTIALS);
 export const twoFactorCodeRequired = () => new TwoFactorRequiredError(undefined, AuthReason.TWO_FACTOR_CODE_REQUIRED);
 export const twoFactorCodeWrong = () => new InvalidCredentialsError('The two-factor code is not correct, or was already used.', AuthReason.TWO_FACTOR_CODE_WRONG);
-export const verificationLinkInvalid = () =>
-  new BadUserInputError('This link is invalid, used or expired. Sign in and ask for a new one.', 'token', AuthReason.LINK_INVALID);
+export const verificationLinkInvalid = () => new BadUserInputError('This link is invalid, used or expired. Sign in and ask for a new one.', 'token', AuthReason.LINK_INVALID);
 export const emailTaken = () => new BadUserInputError('This address belongs to another account that has proved it.', 'token', AuthReason.EMAIL_TAKEN);

@@ -31,10 +31,7 @@ export class OneTimeTokens {
     const repository = manager ? manager.getRepository(OneTimeTokenEntity) : this.tokens;
     const now = new Date();
     if (options.replacePrevious) {
-      await repository.update(
-        { userId, purpose, usedAt: IsNull(), ...(options.sessionId ? { sessionId: options.sessionId } : {}) },
-        { usedAt: now },
-      );
+      await repository.update({ userId, purpose, usedAt: IsNull(), ...(options.sessionId ? { sessionId: options.sessionId } : {}) }, { usedAt: now });
     }
     await repository.insert({
       id: randomUUID(),
@@ -92,7 +89,6 @@ export class OneTimeTokens {
  * table cannot be matched against one precomputed list of all codes.
  */
 function hashSecret(purpose: OneTimeTokenPurpose, userId: string | null, secret: string): string {
-  const isLinkToken =
-    purpose === OneTimeTokenPurpose.PASSWORD_RESET || purpose === OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN || purpose === OneTimeTokenPurpose.EMAIL_VERIFICATION;
+  const isLinkToken = purpose === OneTimeTokenPurpose.PASSWORD_RESET || purpose === OneTimeTokenPurpose.UNRECOGNIZED_SIGN_IN || purpose === OneTimeTokenPurpose.EMAIL_VERIFICATION;
   return hashToken(isLinkToken ? secret : `${userId}:${secret}`);
 }

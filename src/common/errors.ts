@@ -89,9 +89,14 @@ export class RateLimitedError extends SignoffError {
   readonly code = ErrorCode.RATE_LIMITED;
   constructor(retryAfterSeconds: number, reason?: ErrorReason) {
     const seconds = Math.max(1, Math.ceil(retryAfterSeconds));
-    super(`Too many attempts. Try again in ${seconds} seconds.`, ErrorCode.RATE_LIMITED, {
-      retryAfterSeconds: seconds,
-    }, reason);
+    super(
+      `Too many attempts. Try again in ${seconds} seconds.`,
+      ErrorCode.RATE_LIMITED,
+      {
+        retryAfterSeconds: seconds,
+      },
+      reason,
+    );
   }
 }
 

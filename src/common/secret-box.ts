@@ -21,11 +21,7 @@ export class SecretBoxError extends Error {}
 /** 32 bytes written as hex (64 digits) or base64/base64url (43 or 44 characters); undefined for anything else. */
 export function parseSecretKey(raw: string): Buffer | undefined {
   const text = raw.trim();
-  const key = /^[0-9a-fA-F]{64}$/.test(text)
-    ? Buffer.from(text, 'hex')
-    : /^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text)
-      ? Buffer.from(text, 'base64')
-      : undefined;
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : /^[A-Za-z0-9+/_-]{43}={0,1}$/.test(text) ? Buffer.from(text, 'base64') : undefined;
   return key?.length === KEY_BYTES ? key : undefined;
 }
 

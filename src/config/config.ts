@@ -17,14 +17,12 @@ const got = (input: unknown) => `, got ${JSON.stringify(input)}`;
 /** A whole number in [min, max], written in decimal digits. */
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   const expected = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
-  return z
-    .string()
-    .transform((raw, ctx) => {
-      const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
-      if (value >= min && value <= max) return value;
-      ctx.addIssue({ code: 'custom', message: `must be ${expected}${got(raw)}` });
-      return z.NEVER;
-    });
+  return z.string().transform((raw, ctx) => {
+    const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+    if (value >= min && value <= max) return value;
+    ctx.addIssue({ code: 'custom', message: `must be ${expected}${got(raw)}` });
+    return z.NEVER;
+  });
 }
 
 const port = () => integer(0, 65535);
@@ -67,7 +65,10 @@ const trustProxy = () =>
 const origins = () =>
   z.string().transform((raw, ctx): string[] | '*' => {
     if (raw === '*') return '*';
-    const list = raw.split(',').map((origin) => origin.trim().replace(/\/+$/, '')).filter(Boolean);
+    const list = raw
+      .split(',')
+      .map((origin) => origin.trim().replace(/\/+$/, ''))
+      .filter(Boolean);
     const bad = list.find((origin) => {
       try {
         return new URL(origin).origin !== origin;

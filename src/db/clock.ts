@@ -43,9 +43,10 @@ export class DatabaseClock {
    * keeping the sample with the shortest round trip (its error is at most half of it).
    */
   async sync(): Promise<void> {
-    const query = this.dataSource.options.type === 'postgres'
-      ? 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'
-      : "SELECT (julianday('now') - 2440587.5) * 86400000.0 AS ms";
+    const query =
+      this.dataSource.options.type === 'postgres'
+        ? 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS ms'
+        : "SELECT (julianday('now') - 2440587.5) * 86400000.0 AS ms";
     let bestRoundTrip = Infinity;
     for (let i = 0; i < SAMPLES; i++) {
       const sent = this.local();
@@ -79,7 +80,5 @@ function sqlNow(dataSource: DataSource, shiftSeconds = 0): string {
   if (dataSource.options.type === 'postgres') {
     return shift === 0 ? 'now()' : `(now() + interval '${shift} seconds')`;
   }
-  return shift === 0
-    ? "strftime('%Y-%m-%d %H:%M:%f', 'now')"
-    : `strftime('%Y-%m-%d %H:%M:%f', 'now', '${shift >= 0 ? '+' : ''}${shift} seconds')`;
+  return shift === 0 ? "strftime('%Y-%m-%d %H:%M:%f', 'now')" : `strftime('%Y-%m-%d %H:%M:%f', 'now', '${shift >= 0 ? '+' : ''}${shift} seconds')`;
 }

@@ -30,8 +30,23 @@ import { DatabaseUnavailableError, isDatabaseUnavailable, redactedDatabaseUrl } 
 const ENTITIES = [UserEntity, SessionEntity, OneTimeTokenEntity, AuditEventEntity, ServiceClientEntity, ServiceTokenEntity];
 
 /** Each backend has its own migration list: the SQL differs, the resulting model does not. */
-const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [PgSessions, PgAccountSecurity, PgSessionEndings, PgEmailOwnership, PgIdleSweepIndex, PgDeclaredDevice, PgServiceClientsAndSsf];
-const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [SqliteSessions, SqliteAccountSecurity, SqliteEmailOwnership, SqliteIdleSweepIndex, SqliteDeclaredDevice, SqliteServiceClientsAndSsf];
+const POSTGRES_MIGRATIONS: (new () => MigrationInterface)[] = [
+  PgSessions,
+  PgAccountSecurity,
+  PgSessionEndings,
+  PgEmailOwnership,
+  PgIdleSweepIndex,
+  PgDeclaredDevice,
+  PgServiceClientsAndSsf,
+];
+const SQLITE_MIGRATIONS: (new () => MigrationInterface)[] = [
+  SqliteSessions,
+  SqliteAccountSecurity,
+  SqliteEmailOwnership,
+  SqliteIdleSweepIndex,
+  SqliteDeclaredDevice,
+  SqliteServiceClientsAndSsf,
+];
 
 /**
  * The embedded database holds password hashes and sealed secrets, and its folder holds the key
@@ -106,9 +121,7 @@ function postgresOptions(config: Config, bounds: StatementBounds): PostgresConne
 /** Postgres when DATABASE_URL is set, otherwise the embedded SQLite file. Never `synchronize`: schemas come from migrations. */
 function createDataSource(config: Config): DataSource {
   if (config.databaseUrl) {
-    return new DataSource(
-      postgresOptions(config, { statementMs: config.databaseStatementTimeoutMs, lockMs: config.databaseLockTimeoutMs, poolSize: 20 }),
-    );
+    return new DataSource(postgresOptions(config, { statementMs: config.databaseStatementTimeoutMs, lockMs: config.databaseLockTimeoutMs, poolSize: 20 }));
   }
   if (config.sqlitePath !== ':memory:') createPrivately(config.sqlitePath);
   return new DataSource({
@@ -136,9 +149,7 @@ const MIGRATION_LOCK_POLL_MS = 100;
  * does the wait for the lock.
  */
 async function migratePostgres(config: Config): Promise<void> {
-  const dataSource = new DataSource(
-    postgresOptions(config, { statementMs: config.databaseMigrationTimeoutMs, lockMs: config.databaseLockTimeoutMs, poolSize: 1 }),
-  );
+  const dataSource = new DataSource(postgresOptions(config, { statementMs: config.databaseMigrationTimeoutMs, lockMs: config.databaseLockTimeoutMs, poolSize: 1 }));
   await dataSource.initialize();
   const runner = dataSource.createQueryRunner();
   const lockKey = `signoff-migrations:${config.databaseSchema ?? 'public'}`;

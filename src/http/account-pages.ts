@@ -86,11 +86,13 @@ document.getElementById('verify').onclick = async () => {
 );
 
 export function mountAccountPages(app: Express): void {
-  const send = ({ html, policy }: Page) => (_req: unknown, res: Response) => {
-    // Tokens ride in the query string: keep the page out of caches (securityHeaders keeps it out of Referer headers).
-    setPagePolicy(res, policy);
-    res.set('Cache-Control', 'no-store').type('html').send(html);
-  };
+  const send =
+    ({ html, policy }: Page) =>
+    (_req: unknown, res: Response) => {
+      // Tokens ride in the query string: keep the page out of caches (securityHeaders keeps it out of Referer headers).
+      setPagePolicy(res, policy);
+      res.set('Cache-Control', 'no-store').type('html').send(html);
+    };
   app.get('/report-sign-in', send(REPORT_PAGE));
   app.get('/reset-password', send(RESET_PAGE));
   app.get('/verify-email', send(VERIFY_PAGE));

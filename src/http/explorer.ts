@@ -129,9 +129,7 @@ function wantsPage(req: Request): boolean {
 /** GET /graphql from a browser opens GraphiQL; API requests pass through to the GraphQL handler. */
 export function mountExplorer(app: Express): void {
   // Resolved once here, not per request.
-  const files = new Map(
-    Object.entries(ASSETS).map(([name, asset]) => [name, { type: asset.type, path: join(dirname(require.resolve(`${asset.pkg}/package.json`)), asset.file) }]),
-  );
+  const files = new Map(Object.entries(ASSETS).map(([name, asset]) => [name, { type: asset.type, path: join(dirname(require.resolve(`${asset.pkg}/package.json`)), asset.file) }]));
   app.get('/explorer/:asset', (req, res, next) => {
     const file = files.get(req.params.asset ?? '');
     if (!file) return next();

@@ -71,6 +71,9 @@ export function mountHealth(app: Express, options: HealthProbeOptions): void {
   });
   app.get('/readyz', async (_req, res) => {
     const readiness = await checkReadiness(options);
-    res.set('Cache-Control', 'no-store').status(readiness.ready ? 200 : 503).json(readiness);
+    res
+      .set('Cache-Control', 'no-store')
+      .status(readiness.ready ? 200 : 503)
+      .json(readiness);
   });
 }

@@ -115,23 +115,20 @@ export function newSignInAlert(input: NewSignInAlertInput): MailMessage {
     ...(quiet ? ['', quiet] : []),
   ].join('\n');
 
-  const html = layout(
-    `New sign-in to your account from ${device}`,
-    [
-      `<p>New sign-in to your account <strong>${esc(input.to)}</strong> from ${esc(from)}, on ${esc(time)}.</p>`,
-      '<table role="presentation" style="border-collapse: collapse; margin: 16px 0;">',
-      row('Device', esc(device)),
-      row('Place', place ? `${esc(place)} <span style="color: #666;">(approximate, from the IP address)</span>` : 'unknown'),
-      row('IP address', esc(ip)),
-      row('Time', esc(time)),
-      '</table>',
-      '<p><strong>If this was you</strong>, there is nothing to do.</p>',
-      `<p><strong>If it wasn't you</strong>, sign that device out and change your password. This link opens our site, <strong>${esc(report.host)}</strong>:</p>`,
-      `<p><a href="${esc(report.href)}">${esc(report.href)}</a></p>`,
-      `<p style="color: #666; font-size: 13px;">It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${esc(typeIn)} into your browser and look at the devices signed in to your account.</p>`,
-      ...(quiet ? [`<p>${esc(quiet)}</p>`] : []),
-    ],
-  );
+  const html = layout(`New sign-in to your account from ${device}`, [
+    `<p>New sign-in to your account <strong>${esc(input.to)}</strong> from ${esc(from)}, on ${esc(time)}.</p>`,
+    '<table role="presentation" style="border-collapse: collapse; margin: 16px 0;">',
+    row('Device', esc(device)),
+    row('Place', place ? `${esc(place)} <span style="color: #666;">(approximate, from the IP address)</span>` : 'unknown'),
+    row('IP address', esc(ip)),
+    row('Time', esc(time)),
+    '</table>',
+    '<p><strong>If this was you</strong>, there is nothing to do.</p>',
+    `<p><strong>If it wasn't you</strong>, sign that device out and change your password. This link opens our site, <strong>${esc(report.host)}</strong>:</p>`,
+    `<p><a href="${esc(report.href)}">${esc(report.href)}</a></p>`,
+    `<p style="color: #666; font-size: 13px;">It is the only link in this email. We never ask for your password or a code by email. To check without any link, type ${esc(typeIn)} into your browser and look at the devices signed in to your account.</p>`,
+    ...(quiet ? [`<p>${esc(quiet)}</p>`] : []),
+  ]);
 
   return { to: input.to, subject: `New sign-in to your account from ${device}`, text, html };
 }

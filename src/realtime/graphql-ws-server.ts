@@ -90,8 +90,7 @@ export function serveGraphqlOverWebSocket(wsServer: WebSocketServer, deps: Graph
       },
       // The token is checked again for every operation, as on HTTP.
       context: (ctx) => deps.context(ctx.extra.request, ctx.extra.token, closeIfUnavailable(ctx.extra.socket)),
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => (result.errors ? { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error)) } : undefined),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error)),
     },
     wsServer,

@@ -62,7 +62,10 @@ export async function connectRedis(url: string, logger: Logger, timeouts: RedisT
   const subscriber = new Redis(url, { ...options, connectionName: 'signoff-events', autoResubscribe: false });
   const connections = [commands, subscriber];
   let lastError: Error | undefined;
-  for (const [role, connection] of [['commands', commands], ['events', subscriber]] as const) {
+  for (const [role, connection] of [
+    ['commands', commands],
+    ['events', subscriber],
+  ] as const) {
     let lost = false;
     connection.on('error', (err: Error) => (lastError = err));
     connection.on('close', () => {
@@ -78,9 +81,7 @@ export async function connectRedis(url: string, logger: Logger, timeouts: RedisT
   }
   const close = async () => {
     await Promise.all(
-      connections.map((connection) =>
-        connection.status === 'ready' ? connection.quit().catch(() => connection.disconnect()) : Promise.resolve(connection.disconnect()),
-      ),
+      connections.map((connection) => (connection.status === 'ready' ? connection.quit().catch(() => connection.disconnect()) : Promise.resolve(connection.disconnect()))),
     );
   };
 

@@ -10,7 +10,10 @@ const SESSION_CLIENT_ID = 'signoff';
 
 function oauthError(res: Response, status: number, error: string, description?: string): void {
   if (status === 401) res.set('WWW-Authenticate', 'Basic realm="signoff"');
-  res.status(status).set('Cache-Control', 'no-store').json({ error, ...(description ? { error_description: description } : {}) });
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ error, ...(description ? { error_description: description } : {}) });
 }
 
 function form(req: Request): Record<string, unknown> {
@@ -25,8 +28,7 @@ function form(req: Request): Record<string, unknown> {
 export function mountOAuth(app: Express, deps: { clients: ServiceClients; sessions: SessionService; issuer: string; logger: Logger }): void {
   const { clients, sessions, issuer, logger } = deps;
   const body = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 });
-  const wrap = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: (err: unknown) => void) =>
-    handler(req, res).catch(next);
+  const wrap = (handler: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: (err: unknown) => void) => handler(req, res).catch(next);
 
   app.post(
     '/oauth/token',
@@ -48,12 +50,15 @@ export function mountOAuth(app: Express, deps: { clients: ServiceClients; sessio
       }
       const issued = await clients.issueToken(principal, requested);
       if (!issued) return oauthError(res, 400, 'invalid_scope');
-      res.set('Cache-Control', 'no-store').set('Pragma', 'no-cache').json({
-        access_token: issued.accessToken,
-        token_type: 'Bearer',
-        expires_in: issued.expiresIn,
-        scope: issued.scopes.join(' '),
-      });
+      res
+        .set('Cache-Control', 'no-store')
+        .set('Pragma', 'no-cache')
+        .json({
+          access_token: issued.accessToken,
+          token_type: 'Bearer',
+          expires_in: issued.expiresIn,
+          scope: issued.scopes.join(' '),
+        });
     }),
   );
 

@@ -28,8 +28,7 @@ export async function servicePrincipalOf(req: Request, clients: ServiceClients, 
   if (accept === 'access-token') return null;
   const basic = basicCredentials(req.headers.authorization);
   const body = (req.body ?? {}) as Record<string, unknown>;
-  const posted =
-    typeof body.client_id === 'string' && typeof body.client_secret === 'string' ? { clientId: body.client_id, clientSecret: body.client_secret } : undefined;
+  const posted = typeof body.client_id === 'string' && typeof body.client_secret === 'string' ? { clientId: body.client_id, clientSecret: body.client_secret } : undefined;
   const credentials = basic ?? posted;
   return credentials ? clients.verifyCredentials(credentials.clientId, credentials.clientSecret) : null;
 }
@@ -40,11 +39,7 @@ function sendUnauthorized(res: Response, scope: ServiceScope): void {
 }
 
 export function sendForbidden(res: Response, scope: ServiceScope): void {
-  res
-    .status(403)
-    .set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope}"`)
-    .set('Cache-Control', 'no-store')
-    .json({ error: 'insufficient_scope', scope });
+  res.status(403).set('WWW-Authenticate', `Bearer error="insufficient_scope", scope="${scope}"`).set('Cache-Control', 'no-store').json({ error: 'insufficient_scope', scope });
 }
 
 /** Lets the request through with `res.locals.principal` set only for a service client holding `scope` (or one of `alternatives`). */

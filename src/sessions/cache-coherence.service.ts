@@ -171,10 +171,7 @@ export class LeasedCoherence implements CacheCoherence {
     let timer: NodeJS.Timeout | undefined;
     const leaseRunsOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - performance.now()))));
     try {
-      const [holders, announced] = await Promise.race([
-        Promise.all([this.leases.holders().catch(() => null), announce(ackId)]),
-        leaseRunsOut.then(() => [null, false] as const),
-      ]);
+      const [holders, announced] = await Promise.race([Promise.all([this.leases.holders().catch(() => null), announce(ackId)]), leaseRunsOut.then(() => [null, false] as const)]);
       if (holders && announced) {
         pending = new Set(holders.filter((id) => id !== this.leases.instanceId && !acked.has(id)));
         if (pending.size === 0) return;

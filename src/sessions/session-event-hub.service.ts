@@ -91,13 +91,7 @@ export class SessionEventHub {
     }
     const terminatedBy = event.terminatedBy ? toSession(factsFromSnapshot(event.terminatedBy), null) : null;
     const terminatedAt = new Date(event.terminatedAt);
-    await Promise.all(
-      event.sessionIds.map((sessionId) =>
-        this.terminateLocally(
-          { sessionId, reason: event.reason, terminatedAt, terminatedBy } satisfies SessionTerminatedEvent,
-        ),
-      ),
-    );
+    await Promise.all(event.sessionIds.map((sessionId) => this.terminateLocally({ sessionId, reason: event.reason, terminatedAt, terminatedBy } satisfies SessionTerminatedEvent)));
     this.emitChange(event.userId, SessionChangeKind.REVOKED, event.sessionIds);
   }
 

@@ -61,7 +61,13 @@ const AUDIT_TYPE: Record<TerminationReason, AuditEventType> = {
 const TARGETS_COLUMN = 'target_session_ids';
 
 /** These are events in their own right: audited even when no session was left to end. */
-const ALWAYS_AUDITED = new Set([TerminationReason.PASSWORD_CHANGED, TerminationReason.PASSWORD_RESET, TerminationReason.REPORTED_UNRECOGNIZED, TerminationReason.ACCOUNT_RECLAIMED, TerminationReason.ADMIN_REVOKED]);
+const ALWAYS_AUDITED = new Set([
+  TerminationReason.PASSWORD_CHANGED,
+  TerminationReason.PASSWORD_RESET,
+  TerminationReason.REPORTED_UNRECOGNIZED,
+  TerminationReason.ACCOUNT_RECLAIMED,
+  TerminationReason.ADMIN_REVOKED,
+]);
 
 /**
  * The one place that ends sessions, whatever the path: logout, revoke, revoke others, password
@@ -147,9 +153,7 @@ export class SessionTerminator {
 
     const row = this.auditLog.rowOf(this.auditRecord(request, [], now));
     const columns = [...row.keys()];
-    const values = columns.map((column) =>
-      column === TARGETS_COLUMN ? `coalesce((SELECT string_agg(id::text, ',') FROM ended), '')` : param(row.get(column)),
-    );
+    const values = columns.map((column) => (column === TARGETS_COLUMN ? `coalesce((SELECT string_agg(id::text, ',') FROM ended), '')` : param(row.get(column))));
     const sql = `WITH ended AS (
         UPDATE sessions SET revoked_at = ${at}, revoke_reason = ${param(request.reason)}, revoked_by_session_id = ${param(request.actor?.id ?? null)}
         WHERE ${conditions.join(' AND ')} RETURNING id, expires_at

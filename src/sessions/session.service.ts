@@ -44,7 +44,22 @@ type ListedRow = Record<string, unknown>;
 export class SessionService {
   private readonly sessions: Repository<SessionEntity>;
   /** Column metadata of what the list returns, for the driver's own conversion of each raw value. */
-  private readonly listedColumns: Record<'deviceType' | 'deviceOs' | 'deviceBrowser' | 'deviceModel' | 'deviceLabel' | 'deviceName' | 'devicePlatform' | 'deviceAppVersion' | 'ipAddress' | 'flags' | 'createdAt' | 'lastActiveAt' | 'expiresAt', ColumnMetadata>;
+  private readonly listedColumns: Record<
+    | 'deviceType'
+    | 'deviceOs'
+    | 'deviceBrowser'
+    | 'deviceModel'
+    | 'deviceLabel'
+    | 'deviceName'
+    | 'devicePlatform'
+    | 'deviceAppVersion'
+    | 'ipAddress'
+    | 'flags'
+    | 'createdAt'
+    | 'lastActiveAt'
+    | 'expiresAt',
+    ColumnMetadata
+  >;
   private readonly placeColumns: Record<'countryCode' | 'country' | 'region' | 'city', ColumnMetadata>;
 
   constructor(

@@ -69,7 +69,12 @@ export class EndingOutbox implements EndingSink {
         rows.push([stream.id, randomUUID(), OutboxEventKind.SESSION_REVOKED, session.id, facts.userId, reason, facts.actorSessionId, facts.actorClientId, facts.at, facts.dueAt]);
       }
     }
-    await insertRows(this.dataSource, manager, rows, rows.map(() => notePayload(facts)));
+    await insertRows(
+      this.dataSource,
+      manager,
+      rows,
+      rows.map(() => notePayload(facts)),
+    );
   }
 }
 

@@ -52,19 +52,61 @@ export function mountSsf(app: Express, deps: { clients: ServiceClients; streams:
     keys.jwks().then((jwks) => res.set('Cache-Control', 'public, max-age=300').json(jwks), next);
   });
 
-  app.post('/ssf/streams', manage, json, handle((req, res) => streams.create(principal(res), body(req)), 201));
+  app.post(
+    '/ssf/streams',
+    manage,
+    json,
+    handle((req, res) => streams.create(principal(res), body(req)), 201),
+  );
   app.get(
     '/ssf/streams',
     read,
     handle((req, res) => (req.query.stream_id === undefined ? streams.list(principal(res)) : streams.read(principal(res), req.query.stream_id))),
   );
-  app.patch('/ssf/streams', manage, json, handle((req, res) => streams.update(principal(res), body(req), false)));
-  app.put('/ssf/streams', manage, json, handle((req, res) => streams.update(principal(res), body(req), true)));
-  app.delete('/ssf/streams', manage, handle((req, res) => streams.remove(principal(res), req.query.stream_id)));
+  app.patch(
+    '/ssf/streams',
+    manage,
+    json,
+    handle((req, res) => streams.update(principal(res), body(req), false)),
+  );
+  app.put(
+    '/ssf/streams',
+    manage,
+    json,
+    handle((req, res) => streams.update(principal(res), body(req), true)),
+  );
+  app.delete(
+    '/ssf/streams',
+    manage,
+    handle((req, res) => streams.remove(principal(res), req.query.stream_id)),
+  );
 
-  app.get('/ssf/status', read, handle((req, res) => streams.status(principal(res), req.query.stream_id)));
-  app.post('/ssf/status', manage, json, handle((req, res) => streams.setStatus(principal(res), body(req))));
-  app.post('/ssf/verify', manage, json, handle((req, res) => streams.requestVerification(principal(res), body(req))));
-  app.post('/ssf/poll/:streamId', read, json, handle((req, res) => streams.poll(principal(res), String(req.params.streamId), body(req), LONG_POLL_MS)));
-  app.get('/ssf/deliveries', read, handle((req, res) => streams.deliveries(principal(res), req.query.stream_id, Number(req.query.limit ?? 100) || 100)));
+  app.get(
+    '/ssf/status',
+    read,
+    handle((req, res) => streams.status(principal(res), req.query.stream_id)),
+  );
+  app.post(
+    '/ssf/status',
+    manage,
+    json,
+    handle((req, res) => streams.setStatus(principal(res), body(req))),
+  );
+  app.post(
+    '/ssf/verify',
+    manage,
+    json,
+    handle((req, res) => streams.requestVerification(principal(res), body(req))),
+  );
+  app.post(
+    '/ssf/poll/:streamId',
+    read,
+    json,
+    handle((req, res) => streams.poll(principal(res), String(req.params.streamId), body(req), LONG_POLL_MS)),
+  );
+  app.get(
+    '/ssf/deliveries',
+    read,
+    handle((req, res) => streams.deliveries(principal(res), req.query.stream_id, Number(req.query.limit ?? 100) || 100)),
+  );
 }

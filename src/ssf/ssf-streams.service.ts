@@ -127,7 +127,11 @@ export class SsfStreams {
       method,
       endpointUrl,
       authorizationSealed:
-        typeof authorization === 'string' ? this.box.seal(authorization, AUTHORIZATION_PURPOSE) : delivery && method !== current?.delivery_method ? null : (current?.authorization_sealed ?? null),
+        typeof authorization === 'string'
+          ? this.box.seal(authorization, AUTHORIZATION_PURPOSE)
+          : delivery && method !== current?.delivery_method
+            ? null
+            : (current?.authorization_sealed ?? null),
       requested: requested as string[],
       delivered: (requested as string[]).filter((uri) => EVENTS_SUPPORTED.includes(uri)),
       description,

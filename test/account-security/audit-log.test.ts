@@ -28,7 +28,7 @@ const GB_IP = '81.2.69.142';
  * one event for every way a session ends, and rows the database itself refuses to rewrite.
  */
 describe('the audit log', () => {
-    // A load balancer on loopback forwards the client address; the sweeper only runs when a test asks.
+  // A load balancer on loopback forwards the client address; the sweeper only runs when a test asks.
   const env = clusterPerSuite({ smtp: true, env: { TRUST_PROXY: 'loopback', STEP_UP_WINDOW_SECONDS: '0', EXPIRY_SWEEP_SECONDS: '3600' } });
 
   async function page(token: string, first?: number, after?: string | null) {

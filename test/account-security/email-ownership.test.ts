@@ -33,9 +33,7 @@ describe('email ownership: an address belongs to whoever proves its mailbox', ()
     return token;
   }
 
-
   const me = async (token: string) => dataOf(await graphql(env.url, MeDocument, {}, { token })).me;
-
 
   /** The shape of an answer: every key and the type of every leaf, nothing that differs by nature (ids, tokens, times). */
   function shapeOf(value: unknown): unknown {
@@ -92,7 +90,12 @@ describe('email ownership: an address belongs to whoever proves its mailbox', ()
     await verificationMail(email); // left unused for now
     dataOf(await graphql(env.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.firefoxOnMac }));
     dataOf(
-      await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: 'changed while unverified', signOutOtherSessions: false }, { token: registered.token }),
+      await graphql(
+        env.url,
+        ChangePasswordDocument,
+        { currentPassword: PASSWORD, newPassword: 'changed while unverified', signOutOtherSessions: false },
+        { token: registered.token },
+      ),
     );
     await expect(env.smtp.next((m) => m.to === email, 700)).rejects.toThrow(/no matching email/);
 
@@ -158,9 +161,11 @@ describe('email ownership: an address belongs to whoever proves its mailbox', ()
     // The squatter's own link, spent later, verifies nothing and takes nothing back.
     expect(errorCodes(await graphql(env.url, VerifyEmailDocument, { token: tokenOf(squatterLink) }))).toEqual(['BAD_USER_INPUT']);
     expect(await isLive(env.url, back.token)).toBe(true);
-    const audit = await sql<{ type: string; target_session_ids: string }>(env, `SELECT type, target_session_ids FROM audit_events WHERE user_id = $1 AND type = 'ACCOUNT_RECLAIMED'`, [
-      squatter.user.id,
-    ]);
+    const audit = await sql<{ type: string; target_session_ids: string }>(
+      env,
+      `SELECT type, target_session_ids FROM audit_events WHERE user_id = $1 AND type = 'ACCOUNT_RECLAIMED'`,
+      [squatter.user.id],
+    );
     expect(audit).toHaveLength(1);
     expect(audit[0]!.target_session_ids.split(',').sort()).toEqual([squatter.session.id, squatterSecond.session.id].sort());
   });

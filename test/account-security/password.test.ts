@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  BeginTotpSetupDocument,
-  ChangePasswordDocument,
-  ConfirmTotpSetupDocument,
-  LoginDocument,
-  RequestPasswordResetDocument,
-  ResetPasswordDocument,
-} from '../generated/graphql';
+import { BeginTotpSetupDocument, ChangePasswordDocument, ConfirmTotpSetupDocument, LoginDocument, RequestPasswordResetDocument, ResetPasswordDocument } from '../generated/graphql';
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, uniqueEmail, type SignIn, isLive, loginCodes } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, graphqlErrors } from '../support/client';
@@ -16,14 +9,10 @@ import { quietPeriod } from '../support/deferred';
 
 const NEW_PASSWORD = 'a brand new passphrase';
 
-
 describe('changing and resetting the password', () => {
   const env = clusterPerSuite({ smtp: true });
 
-
-
-  const passwordHash = async (userId: string) =>
-    (await sql<{ password_hash: string }>(env, 'SELECT password_hash FROM users WHERE id = $1', [userId]))[0]!.password_hash;
+  const passwordHash = async (userId: string) => (await sql<{ password_hash: string }>(env, 'SELECT password_hash FROM users WHERE id = $1', [userId]))[0]!.password_hash;
 
   const auditTypes = async (userId: string) =>
     (await sql<{ type: string }>(env, 'SELECT type FROM audit_events WHERE user_id = $1 ORDER BY at, id', [userId])).map((row) => row.type);
@@ -123,9 +112,7 @@ describe('changing and resetting the password', () => {
         [a.user.id],
       );
       expect(rows).toEqual(
-        [b, c]
-          .map((s) => ({ id: s.session.id, revoke_reason: 'PASSWORD_CHANGED', revoked_by_session_id: a.session.id }))
-          .sort((x, y) => x.id.localeCompare(y.id)),
+        [b, c].map((s) => ({ id: s.session.id, revoke_reason: 'PASSWORD_CHANGED', revoked_by_session_id: a.session.id })).sort((x, y) => x.id.localeCompare(y.id)),
       );
     });
   });
@@ -160,7 +147,7 @@ describe('changing and resetting the password', () => {
       expect(hrefs[0]!.replace(/&#38;/g, '&')).toBe(link.href);
     });
 
-    it('a second request leaves the first link working (someone else asking cannot cancel the owner\'s), and using one spends both', async () => {
+    it("a second request leaves the first link working (someone else asking cannot cancel the owner's), and using one spends both", async () => {
       const { email } = await accountWithDevices(env.url, [DEVICES.chromeOnWindows]);
       const first = await requestReset(email);
       const second = await requestReset(email);

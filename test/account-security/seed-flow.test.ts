@@ -28,7 +28,7 @@ describe('seed flow: review, confirm, terminate, change password, reset, two-fac
   it('every step has the effect its owner expects, from the first sign-in to the last', async () => {
     const { url, smtp } = env;
     const { email, signIns } = await accountWithDevices(url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const alertForB = await smtp.next((m) => m.to === email && /new sign-in/i.test(m.subject));
     expect(alertForB.text).toContain('Safari on iOS');
 

@@ -19,9 +19,8 @@ const GB_IP = '81.2.69.142';
 const US_IP = '8.8.8.8';
 const DE_IP = '5.9.0.1';
 
-
 describe('new sign-in alerts and "this wasn\'t me"', () => {
-    // Behind a load balancer on loopback, so a test can sign in "from" a public address.
+  // Behind a load balancer on loopback, so a test can sign in "from" a public address.
   const env = clusterPerSuite({ smtp: true, env: { TRUST_PROXY: 'loopback' } });
 
   async function login(email: string, device: TestDevice, forwardedFor?: string) {
@@ -34,7 +33,6 @@ describe('new sign-in alerts and "this wasn\'t me"', () => {
   function alertFor(email: string, deviceLabel: string): Promise<ReceivedMail> {
     return env.smtp.next((mail) => isAlert(email)(mail) && mail.text.includes(deviceLabel));
   }
-
 
   describe('alerts', () => {
     it('none for the registration sign-in nor for another sign-in from a device label already seen', async () => {

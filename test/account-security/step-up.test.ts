@@ -25,13 +25,13 @@ describe('step-up confirmation before signing devices out', () => {
 
   it('a sign-in counts as a confirmation for the step-up window', async () => {
     const { signIns } = await accountWithDevices(lenient.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     expect(dataOf(await graphql(lenient.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token })).revokeSession.revokedCount).toBe(1);
   });
 
   it('revokeOtherSessions without a confirmation is STEP_UP_REQUIRED, and nothing is ended', async () => {
     const { signIns } = await accountWithDevices(strict.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const response = await graphql(strict.url, RevokeOtherSessionsDocument, {}, { token: a.token });
     expect(errorCodes(response)).toEqual(['STEP_UP_REQUIRED']);
     expect(response.errors?.[0]?.extensions?.warning).toMatch(/every other device/);
@@ -47,7 +47,7 @@ describe('step-up confirmation before signing devices out', () => {
 
   it('an emailed code confirms once, only for the session that asked', async () => {
     const { email, signIns } = await accountWithDevices(strict.url, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.chromeOnPixel]);
-    const [a, b, c] = signIns as [typeof signIns[0], typeof signIns[0], typeof signIns[0]];
+    const [a, b, c] = signIns as [(typeof signIns)[0], (typeof signIns)[0], (typeof signIns)[0]];
     expect(dataOf(await graphql(strict.url, RequestConfirmationCodeDocument, {}, { token: a.token, device: a.device })).requestConfirmationCode).toBe(true);
     const mail = await strict.smtp.next((m) => m.to === email && /code/i.test(m.subject));
     expect(mail.text).toContain('Chrome on Windows');
@@ -57,7 +57,9 @@ describe('step-up confirmation before signing devices out', () => {
     expect(errorCodes(await graphql(strict.url, RevokeSessionDocument, { id: a.session.id, confirmation: { emailCode: code } }, { token: c.token }))).toEqual([
       'INVALID_CONFIRMATION',
     ]);
-    expect(dataOf(await graphql(strict.url, RevokeSessionDocument, { id: b.session.id, confirmation: { emailCode: code } }, { token: a.token })).revokeSession.revokedCount).toBe(1);
+    expect(dataOf(await graphql(strict.url, RevokeSessionDocument, { id: b.session.id, confirmation: { emailCode: code } }, { token: a.token })).revokeSession.revokedCount).toBe(
+      1,
+    );
     expect(errorCodes(await graphql(strict.url, RevokeSessionDocument, { id: c.session.id, confirmation: { emailCode: code } }, { token: a.token }))).toEqual([
       'INVALID_CONFIRMATION',
     ]);
@@ -65,7 +67,7 @@ describe('step-up confirmation before signing devices out', () => {
 
   it('a TOTP code confirms once two-factor has been on for a day, and TOTP is then offered', async () => {
     const { signIns } = await accountWithDevices(strict.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const { secret } = dataOf(await graphql(strict.url, BeginTotpSetupDocument, { confirmation: { password: PASSWORD } }, { token: a.token })).beginTotpSetup;
     const setupCode = await currentTotpCode(secret);
     dataOf(await graphql(strict.url, ConfirmTotpSetupDocument, { code: setupCode }, { token: a.token }));
@@ -94,14 +96,14 @@ describe('step-up confirmation before signing devices out', () => {
 
   it('giving two answers at once is BAD_USER_INPUT', async () => {
     const { signIns } = await accountWithDevices(strict.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const response = await graphql(strict.url, RevokeSessionDocument, { id: b.session.id, confirmation: { password: PASSWORD, emailCode: '123456' } }, { token: a.token });
     expect(errorCodes(response)).toEqual(['BAD_USER_INPUT']);
   });
 
   it('wrong confirmations are RATE_LIMITED after ten, even with the right password', async () => {
     const { signIns } = await accountWithDevices(strict.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const codes: unknown[] = [];
     for (let i = 0; i < 10; i++) {
       codes.push(...errorCodes(await graphql(strict.url, RevokeSessionDocument, { id: b.session.id, confirmation: { password: `guess ${i}` } }, { token: a.token })));

@@ -48,12 +48,8 @@ describe('a stolen session token cannot take the account over', () => {
     return { secret, recoveryCodes };
   }
 
-
-
   const unusedRecoveryCodes = async (userId: string) =>
-    Number(
-      (await sql<{ n: string }>(env, `SELECT count(*) AS n FROM one_time_tokens WHERE user_id = $1 AND purpose = 'RECOVERY_CODE' AND used_at IS NULL`, [userId]))[0]!.n,
-    );
+    Number((await sql<{ n: string }>(env, `SELECT count(*) AS n FROM one_time_tokens WHERE user_id = $1 AND purpose = 'RECOVERY_CODE' AND used_at IS NULL`, [userId]))[0]!.n);
 
   it('outside the step-up window, turning two-factor on needs the password or an emailed code, never a code of its own', async () => {
     const { email, owner, thief } = await ownerAndThief();
@@ -64,9 +60,7 @@ describe('a stolen session token cannot take the account over', () => {
     expect(asked.errors?.[0]?.extensions?.methods).toEqual(['PASSWORD', 'EMAIL_CODE']);
     expect(asked.errors?.[0]?.extensions?.warning).toMatch(/two-factor/);
     expect(errorCodes(await graphql(env.url, BeginTotpSetupDocument, { confirmation: { otp: '123456' } }, { token: thief.token }))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await graphql(env.url, BeginTotpSetupDocument, { confirmation: { password: 'a guess at it' } }, { token: thief.token }))).toEqual([
-      'INVALID_CONFIRMATION',
-    ]);
+    expect(errorCodes(await graphql(env.url, BeginTotpSetupDocument, { confirmation: { password: 'a guess at it' } }, { token: thief.token }))).toEqual(['INVALID_CONFIRMATION']);
     // Nothing was set up, not even a pending secret a later confirmTotpSetup could finish.
     const [row] = await sql<{ totp_secret: string | null; totp_pending_secret: string | null }>(env, 'SELECT totp_secret, totp_pending_secret FROM users WHERE id = $1', [
       owner.user.id,
@@ -116,9 +110,7 @@ describe('a stolen session token cannot take the account over', () => {
     const totp = await currentTotpCode(secret, new Date(Date.now() + 30_000));
     for (const otp of [totp, recoveryCodes[0]!]) {
       expect(errorCodes(await graphql(env.url, RevokeOtherSessionsDocument, { confirmation: { otp } }, { token: thief.token }))).toEqual(['INVALID_CONFIRMATION']);
-      expect(errorCodes(await graphql(env.url, RevokeSessionDocument, { id: owner.session.id, confirmation: { otp } }, { token: thief.token }))).toEqual([
-        'INVALID_CONFIRMATION',
-      ]);
+      expect(errorCodes(await graphql(env.url, RevokeSessionDocument, { id: owner.session.id, confirmation: { otp } }, { token: thief.token }))).toEqual(['INVALID_CONFIRMATION']);
     }
     expect(await isLive(env.url, owner.token)).toBe(true);
     expect(await unusedRecoveryCodes(owner.user.id)).toBe(10);
@@ -127,7 +119,9 @@ describe('a stolen session token cannot take the account over', () => {
     await enrolledAgo(owner.user.id, '25 hours');
     const asked = await graphql(env.url, RevokeOtherSessionsDocument, {}, { token: thief.token });
     expect(asked.errors?.[0]?.extensions?.methods).toEqual(['PASSWORD', 'TOTP', 'EMAIL_CODE']);
-    expect(dataOf(await graphql(env.url, RevokeOtherSessionsDocument, { confirmation: { otp: recoveryCodes[0]! } }, { token: thief.token })).revokeOtherSessions.revokedCount).toBe(1);
+    expect(dataOf(await graphql(env.url, RevokeOtherSessionsDocument, { confirmation: { otp: recoveryCodes[0]! } }, { token: thief.token })).revokeOtherSessions.revokedCount).toBe(
+      1,
+    );
     expect(await isLive(env.url, owner.token)).toBe(false);
   });
 
@@ -143,7 +137,9 @@ describe('a stolen session token cannot take the account over', () => {
     dataOf(await graphql(env.url, RequestPasswordResetDocument, { email }, { device: DEVICES.chromeOnWindows }));
     const resetMail = await env.smtp.next((m) => m.to === email && /reset/i.test(m.subject));
     expect(resetMail.text).toMatch(/turns off two-factor authentication if it was turned on in the last 7 days/);
-    dataOf(await graphql(env.url, ResetPasswordDocument, { token: linkParam(resetMail, '/reset-password', 'token'), newPassword: NEW_PASSWORD }, { device: DEVICES.chromeOnWindows }));
+    dataOf(
+      await graphql(env.url, ResetPasswordDocument, { token: linkParam(resetMail, '/reset-password', 'token'), newPassword: NEW_PASSWORD }, { device: DEVICES.chromeOnWindows }),
+    );
 
     expect(await isLive(env.url, thief.token)).toBe(false);
     const back = dataOf(await graphql(env.url, LoginDocument, { input: { email, password: NEW_PASSWORD } }, { device: DEVICES.chromeOnWindows })).login;

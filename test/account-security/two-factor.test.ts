@@ -1,12 +1,4 @@
-import {
-  AuditLogDocument,
-  BeginTotpSetupDocument,
-  ConfirmTotpSetupDocument,
-  DisableTotpDocument,
-  LoginDocument,
-  MeDocument,
-  SessionsDocument,
-} from '../generated/graphql';
+import { AuditLogDocument, BeginTotpSetupDocument, ConfirmTotpSetupDocument, DisableTotpDocument, LoginDocument, MeDocument, SessionsDocument } from '../generated/graphql';
 import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql } from '../support/client';
@@ -50,13 +42,7 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
   const twoFactorEnabled = async (token: string) => dataOf(await graphql(cluster.url, MeDocument, {}, { token })).me.twoFactorEnabled;
 
   const unusedRecoveryCodes = async (userId: string) =>
-    Number(
-      (
-        await sql<{ n: string }>(cluster, `SELECT count(*) AS n FROM one_time_tokens WHERE user_id = $1 AND purpose = 'RECOVERY_CODE' AND used_at IS NULL`, [
-          userId,
-        ])
-      )[0]!.n,
-    );
+    Number((await sql<{ n: string }>(cluster, `SELECT count(*) AS n FROM one_time_tokens WHERE user_id = $1 AND purpose = 'RECOVERY_CODE' AND used_at IS NULL`, [userId]))[0]!.n);
 
   it('a wrong code at confirmTotpSetup is INVALID_CONFIRMATION and two-factor stays off', async () => {
     const { email, a } = await signedUp();
@@ -173,17 +159,21 @@ describe('two-factor authentication with TOTP and recovery codes', () => {
 
     // Only beginTotpSetup returns a TotpSetup, and no other field of the schema is a secret.
     const introspection = dataOf(
-      await graphql<{ __schema: { types: { name: string; fields: { name: string; type: { name: string | null; ofType: { name: string | null } | null } }[] | null }[] } }, Record<string, never>>(
-        cluster.url,
-        '{ __schema { types { name fields { name type { name ofType { name } } } } } }',
-        {},
-      ),
+      await graphql<
+        { __schema: { types: { name: string; fields: { name: string; type: { name: string | null; ofType: { name: string | null } | null } }[] | null }[] } },
+        Record<string, never>
+      >(cluster.url, '{ __schema { types { name fields { name type { name ofType { name } } } } } }', {}),
     );
     const fields = introspection.__schema.types
       .filter((type) => !type.name.startsWith('__'))
       .flatMap((type) => (type.fields ?? []).map((field) => ({ owner: type.name, name: field.name, returns: field.type.name ?? field.type.ofType?.name })));
     expect(fields.filter((f) => f.returns === 'TotpSetup').map((f) => `${f.owner}.${f.name}`)).toEqual(['Mutation.beginTotpSetup']);
-    expect(fields.filter((f) => /secret|otpauth/i.test(f.name)).map((f) => `${f.owner}.${f.name}`).sort()).toEqual(['TotpSetup.otpauthUrl', 'TotpSetup.secret']);
+    expect(
+      fields
+        .filter((f) => /secret|otpauth/i.test(f.name))
+        .map((f) => `${f.owner}.${f.name}`)
+        .sort(),
+    ).toEqual(['TotpSetup.otpauthUrl', 'TotpSetup.secret']);
 
     // Everything the account can read about itself, and none of it holds the secret.
     const readable = JSON.stringify([

@@ -42,7 +42,7 @@ describe('admin GraphQL surface for a service client with the admin scope', () =
     ]);
   });
 
-  it('revokeSession ends any account\'s session: the device gets sessionTerminated ADMIN_REVOKED on the other instance, then 4401', async () => {
+  it("revokeSession ends any account's session: the device gets sessionTerminated ADMIN_REVOKED on the other instance, then 4401", async () => {
     const { signIns } = await accountWithDevices(cluster.url);
     const [a, b] = signIns as [SignIn, SignIn];
     const socket = await cluster.connect(b.token, b.device, cluster.instances[1]!.url);
@@ -68,7 +68,11 @@ describe('admin GraphQL surface for a service client with the admin scope', () =
     expect(ended.revokedSessionIds.sort()).toEqual([a.session.id, b.session.id].sort());
     for (const token of [a.token, b.token]) expect(errorCodes(await graphql(cluster.url, MeDocument, {}, { token }))).toEqual(['UNAUTHENTICATED']);
     expect(dataOf(await graphql(cluster.url, RevokeUserSessionsDocument, { userId: a.user.id }, { token: admin.accessToken })).revokeUserSessions.revokedCount).toBe(0);
-    const audited = await sql<{ target_session_ids: string }>(cluster, `SELECT target_session_ids FROM audit_events WHERE user_id = $1 AND type = 'ADMIN_SESSIONS_REVOKED' ORDER BY at`, [a.user.id]);
+    const audited = await sql<{ target_session_ids: string }>(
+      cluster,
+      `SELECT target_session_ids FROM audit_events WHERE user_id = $1 AND type = 'ADMIN_SESSIONS_REVOKED' ORDER BY at`,
+      [a.user.id],
+    );
     expect(audited.map((row) => row.target_session_ids.split(',').filter(Boolean).length)).toEqual([2, 0]);
   });
 

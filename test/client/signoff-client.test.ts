@@ -1,12 +1,5 @@
 import WebSocket from 'ws';
-import {
-  createSignoffClient,
-  login,
-  MeDocument,
-  SessionsDocument,
-  SignoffError,
-  type SignedOutEvent,
-} from '../../client/src/index';
+import { createSignoffClient, login, MeDocument, SessionsDocument, SignoffError, type SignedOutEvent } from '../../client/src/index';
 import { RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';

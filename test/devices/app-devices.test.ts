@@ -14,8 +14,7 @@ describe('apps sign in as devices (Postgres)', () => {
 
   const register = (email: string, device: TestDevice, declared?: object) =>
     graphql(env.url, RegisterDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
-  const login = (email: string, device: TestDevice, declared?: object) =>
-    graphql(env.url, LoginDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
+  const login = (email: string, device: TestDevice, declared?: object) => graphql(env.url, LoginDocument, { input: { email, password: PASSWORD, device: declared } }, { device });
 
   it('register with the device input: the session, the list and the stored row show what the app declared', async () => {
     const email = uniqueEmail('app');
@@ -98,9 +97,7 @@ describe('apps sign in as devices (embedded SQLite)', () => {
 
   it('stores and lists the declared device', async () => {
     const email = uniqueEmail('app');
-    const registered = dataOf(
-      await graphql(suite.url, RegisterDocument, { input: { email, password: PASSWORD, device: PIXEL } }, { device: REACT_NATIVE_ON_ANDROID }),
-    ).register;
+    const registered = dataOf(await graphql(suite.url, RegisterDocument, { input: { email, password: PASSWORD, device: PIXEL } }, { device: REACT_NATIVE_ON_ANDROID })).register;
     const listed = dataOf(await graphql(suite.url, SessionsDocument, {}, { token: registered.token, device: REACT_NATIVE_ON_ANDROID })).sessions;
     expect(listed[0]?.device).toMatchObject({ label: "Ada's Pixel 8 · Android app 2.3.1", name: "Ada's Pixel 8", platform: 'Android', appVersion: '2.3.1' });
   });

@@ -16,10 +16,7 @@ describe('what a person recognises their device by', () => {
       'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 330.0.0.0',
       { type: 'MOBILE', browser: 'Instagram App 330', label: 'Instagram App on iOS' },
     ],
-    [
-      'Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1',
-      { type: 'TABLET', model: 'iPad' },
-    ],
+    ['Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1', { type: 'TABLET', model: 'iPad' }],
     [
       'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.71 Mobile Safari/537.36',
       { type: 'MOBILE', os: 'Android 14', model: 'Pixel 8', label: 'Chrome on Android' },
@@ -65,10 +62,7 @@ describe('apps are devices, not bots', () => {
     ['Sunrise/2.3.1 CFNetwork/1490.0.4 Darwin/23.2.0', { type: 'MOBILE', os: 'iOS 17', browser: 'Sunrise 2.3.1', label: 'Sunrise on iOS' }],
     ['CFNetwork/1410.0.3 Darwin/22.4.0', { type: 'MOBILE', os: 'iOS 16', label: 'iOS app' }],
     // Alamofire's default User-Agent
-    [
-      'Sunrise/2.3.1 (com.example.sunrise; build:45; iOS 17.2.0) Alamofire/5.8.1',
-      { type: 'MOBILE', os: 'iOS 17.2', browser: 'Sunrise 2.3.1', label: 'Sunrise on iOS' },
-    ],
+    ['Sunrise/2.3.1 (com.example.sunrise; build:45; iOS 17.2.0) Alamofire/5.8.1', { type: 'MOBILE', os: 'iOS 17.2', browser: 'Sunrise 2.3.1', label: 'Sunrise on iOS' }],
     ['Sunrise/2.3.1 (com.example.sunrise; build:45; macOS 14.2.0) Alamofire/5.8.1', { type: 'DESKTOP', os: 'macOS 14.2', label: 'Sunrise on macOS' }],
     // Expo Go on iOS (on Android it sends okhttp's)
     ['Expo/2.31.2 CFNetwork/1496.0.7 Darwin/23.5.0', { type: 'MOBILE', os: 'iOS 17', browser: 'Expo Go 2.31.2', label: 'Expo Go on iOS' }],
@@ -105,10 +99,10 @@ describe('what an app declares about its device', () => {
   it('cannot hide an automated client or turn a browser into a phone', () => {
     const bot = describeDevice('curl/8.4.0', { name: "Ada's iPhone", platform: 'iOS' });
     expect(bot).toMatchObject({ type: 'BOT', label: "Ada's iPhone · iOS app · automated client" });
-    const desktop = describeDevice(
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36',
-      { name: "Ada's iPhone", platform: 'iOS' },
-    );
+    const desktop = describeDevice('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36', {
+      name: "Ada's iPhone",
+      platform: 'iOS',
+    });
     expect(desktop).toMatchObject({ type: 'DESKTOP', os: 'Windows 10', browser: 'Chrome 126' });
   });
 

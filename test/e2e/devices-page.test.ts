@@ -160,7 +160,9 @@ describe('the devices page in a browser', () => {
     await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
     await dialog.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
     const confirmedAt = Date.now();
-    const revoked = pageA.waitForResponse(async (response) => (response.request().postData() ?? '').includes('RevokeSession') && (await response.text()).includes('"revokedCount":1'));
+    const revoked = pageA.waitForResponse(
+      async (response) => (response.request().postData() ?? '').includes('RevokeSession') && (await response.text()).includes('"revokedCount":1'),
+    );
     await dialog.getByRole('button', { name: 'Confirm', exact: true }).click();
     const answeredAt = await revoked.then(() => Date.now());
 
@@ -242,7 +244,12 @@ describe('the devices page in a browser', () => {
     // Signing out here shows no alert; signing in again needs the second factor.
     await page.getByRole('button', { name: 'Sign out of this device' }).click();
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
-    expect(await page.getByRole('alert').filter({ hasText: /^You were signed out/ }).count()).toBe(0);
+    expect(
+      await page
+        .getByRole('alert')
+        .filter({ hasText: /^You were signed out/ })
+        .count(),
+    ).toBe(0);
     await page.getByRole('textbox', { name: 'Email', exact: true }).fill(email);
     await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();

@@ -8,7 +8,10 @@ import { dataOf, DEVICES, graphql } from '../support/client';
 import { deferred, within } from '../support/deferred';
 import { clusterPerSuite } from '../support/cluster';
 
-type Fetcher = (params: { query: string; operationName?: string }, options: { headers?: Record<string, string>; documentAST?: unknown }) => {
+type Fetcher = (
+  params: { query: string; operationName?: string },
+  options: { headers?: Record<string, string>; documentAST?: unknown },
+) => {
   subscribe(observer: { next(value: unknown): void; error(error: unknown): void; complete(): void }): { unsubscribe(): void };
 };
 

@@ -3,7 +3,11 @@ import { clusterPerSuite } from '../support/cluster';
 
 const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';
 
-async function post(url: string, accept: string, body: unknown): Promise<{ status: number; type: string | null; body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } }> {
+async function post(
+  url: string,
+  accept: string,
+  body: unknown,
+): Promise<{ status: number; type: string | null; body: { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] } }> {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify(body) });
   return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as never };
 }
@@ -21,7 +25,7 @@ describe('GraphQL over HTTP', () => {
   });
 
   it.each([
-    ['does not parse', { query: '{ me { id ' } ],
+    ['does not parse', { query: '{ me { id ' }],
     ['does not validate', { query: '{ noSuchField }' }],
     ['has more than 2000 tokens', { query: `{ ${'__typename '.repeat(2100)}}` }],
     ['has variables that do not coerce', { query: 'query($id: ID!) { session(id: $id) { id } }', variables: { id: { not: 'an id' } } }],

@@ -6,14 +6,16 @@ import { accountWithDevices, PASSWORD } from '../support/accounts';
 import { dataOf, DEVICES, graphql } from '../support/client';
 import { linkParam, clusterPerSuite } from '../support/cluster';
 
-function fetchPage(url: string, accept = 'text/html', extra: Record<string, string> = {}): Promise<{ status: number; type: string; headers: Record<string, unknown>; body: string }> {
+function fetchPage(
+  url: string,
+  accept = 'text/html',
+  extra: Record<string, string> = {},
+): Promise<{ status: number; type: string; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
     get(url, { headers: { accept, ...extra } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
     }).on('error', reject);
   });
 }
@@ -30,8 +32,7 @@ function directives(header: unknown): Map<string, string[]> {
   );
 }
 
-const inlineBlocks = (html: string, tag: 'script' | 'style') =>
-  [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((match) => match[1]!);
+const inlineBlocks = (html: string, tag: 'script' | 'style') => [...html.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, 'g'))].map((match) => match[1]!);
 const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /** What a browser page must carry: a CSP under which only its own code runs, nosniff, no Referer, no framing. */

@@ -20,7 +20,10 @@ describe('email addresses are normalised once, so a look-alike cannot become a s
     // account that does not hold it, so the first account still owns it alone.
     expect(dataOf(again).register.user.email).toBe(email);
     const rows = await sql(suite, 'SELECT email, holds_email FROM users WHERE email LIKE $1 ORDER BY created_at', [`%${local.slice(2)}%`]);
-    expect(rows).toEqual([{ email, holds_email: true }, { email, holds_email: false }]);
+    expect(rows).toEqual([
+      { email, holds_email: true },
+      { email, holds_email: false },
+    ]);
   });
 
   it.each([

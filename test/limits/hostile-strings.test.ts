@@ -1,14 +1,4 @@
-import {
-  getNamedType,
-  getNullableType,
-  isEnumType,
-  isInputObjectType,
-  isListType,
-  isScalarType,
-  type GraphQLArgument,
-  type GraphQLField,
-  type GraphQLInputType,
-} from 'graphql';
+import { getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isScalarType, type GraphQLArgument, type GraphQLField, type GraphQLInputType } from 'graphql';
 import { buildGraphqlSchema } from '../../src/schema';
 import { accountWithDevices, type SignIn } from '../support/accounts';
 import { DEVICES, errorCodes, graphql } from '../support/client';

@@ -84,7 +84,7 @@ describe('every kind of email is capped per address, across instances, without l
   /** Alternates between the two instances: a cap counted per instance would let twice as many through. */
   const on = (i: number) => env.urls[i % 2]!;
 
-  it('a flood of reset requests for one address mails it 3 links; every answer is the unknown address\'s; the first link still works', async () => {
+  it("a flood of reset requests for one address mails it 3 links; every answer is the unknown address's; the first link still works", async () => {
     const { email } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows]);
     const from = env.logs.lines.length;
     const unknown = await graphql(on(1), RequestPasswordResetDocument, { email: uniqueEmail('nobody') });
@@ -126,7 +126,14 @@ describe('every kind of email is capped per address, across instances, without l
     const drops = env.logs.lines.slice(from).filter((line) => line.msg === DROPPED);
     expect(drops).toHaveLength(2);
     for (const drop of drops) {
-      expect(drop).toEqual({ level: 30, time: expect.any(Number), msg: DROPPED, kind: 'password-reset', recipient: expect.stringMatching(/^[0-9a-f]{16}$/), retryAfterSeconds: expect.any(Number) });
+      expect(drop).toEqual({
+        level: 30,
+        time: expect.any(Number),
+        msg: DROPPED,
+        kind: 'password-reset',
+        recipient: expect.stringMatching(/^[0-9a-f]{16}$/),
+        retryAfterSeconds: expect.any(Number),
+      });
     }
     // Both instances hash an address alike (SECRET_KEY), so the drops of one mailbox can be followed.
     expect(new Set(drops.map((drop) => drop.recipient)).size).toBe(1);
@@ -135,7 +142,9 @@ describe('every kind of email is capped per address, across instances, without l
 
   it('registering again and again with a verified address mails its owner 3 notices an hour; each answer looks like a new registration; the owner still signs in', async () => {
     const { email } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows]);
-    const fresh = dataOf(await graphql(on(1), RegisterDocument, { input: { email: uniqueEmail(), password: 'a fresh registration passphrase' } }, { device: DEVICES.firefoxOnMac })).register;
+    const fresh = dataOf(
+      await graphql(on(1), RegisterDocument, { input: { email: uniqueEmail(), password: 'a fresh registration passphrase' } }, { device: DEVICES.firefoxOnMac }),
+    ).register;
     const from = env.logs.lines.length;
     for (let i = 0; i < 8; i++) {
       const answer = dataOf(await graphql(on(i), RegisterDocument, { input: { email, password: `attacker passphrase number ${i}` } }, { device: DEVICES.firefoxOnMac })).register;
@@ -147,7 +156,7 @@ describe('every kind of email is capped per address, across instances, without l
     expect(dataOf(await graphql(on(1), LoginDocument, { input: { email, password: PASSWORD } })).login.token).toEqual(expect.any(String));
   });
 
-  it('sign-ins from eight new devices send 5 alerts, the last saying it is the last for the hour; every sign-in succeeds, and the owner\'s own too', async () => {
+  it("sign-ins from eight new devices send 5 alerts, the last saying it is the last for the hour; every sign-in succeeds, and the owner's own too", async () => {
     const { email, signIns } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows]);
     const owner = signIns[0]!;
     const from = env.logs.lines.length;
@@ -177,7 +186,9 @@ describe('every kind of email is capped per address, across instances, without l
     let current = PASSWORD;
     for (let i = 0; i < 7; i++) {
       const next = `changed passphrase number ${i} of seven`;
-      expect(dataOf(await graphql(on(i), ChangePasswordDocument, { currentPassword: current, newPassword: next, signOutOtherSessions: false }, { token: owner.token })).changePassword).toBe(true);
+      expect(
+        dataOf(await graphql(on(i), ChangePasswordDocument, { currentPassword: current, newPassword: next, signOutOtherSessions: false }, { token: owner.token })).changePassword,
+      ).toBe(true);
       current = next;
     }
     const notices = await settle(env, email, /password was changed/i, 'security-notice', from, 7);
@@ -185,7 +196,7 @@ describe('every kind of email is capped per address, across instances, without l
     expect(dataOf(await graphql(on(1), LoginDocument, { input: { email, password: current } })).login.token).toEqual(expect.any(String));
   });
 
-  it('requestConfirmationCode past the address\'s 10 codes an hour tells the signed-in owner RATE_LIMITED with the wait; the code already mailed and the password still confirm', async () => {
+  it("requestConfirmationCode past the address's 10 codes an hour tells the signed-in owner RATE_LIMITED with the wait; the code already mailed and the password still confirm", async () => {
     const { email, signIns } = await accountWithDevices(env.urls[0]!, [DEVICES.chromeOnWindows, DEVICES.safariOnIphone, DEVICES.firefoxOnMac]);
     const [a, b, c] = signIns as [SignIn, SignIn, SignIn];
     const codeMails = () => env.smtp.messages.filter((mail) => mail.to === email && mail.subject === 'Your confirmation code');
@@ -207,7 +218,7 @@ describe('every kind of email is capped per address, across instances, without l
     expect(dataOf(byPassword).revokeSession.revokedSessionIds).toEqual([b.session.id]);
   });
 
-  it('registrations that use up an unproven address\'s verification emails leave its first link working, and requestEmailVerification answers true', async () => {
+  it("registrations that use up an unproven address's verification emails leave its first link working, and requestEmailVerification answers true", async () => {
     const email = uniqueEmail();
     const owner = dataOf(await graphql(on(0), RegisterDocument, { input: { email, password: PASSWORD } })).register;
     const from = env.logs.lines.length;
@@ -249,6 +260,8 @@ describe('the daily total per address', () => {
     const reset = await env.smtp.next((mail) => mail.to === email && /reset/i.test(mail.subject));
     dataOf(await graphql(url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone }));
     await env.smtp.next((mail) => mail.to === email && /new sign-in/i.test(mail.subject));
-    expect(dataOf(await graphql(url, ResetPasswordDocument, { token: linkParam(reset, '/reset-password', 'token'), newPassword: 'seven lilac otters at noon' })).resetPassword).toBe(true);
+    expect(
+      dataOf(await graphql(url, ResetPasswordDocument, { token: linkParam(reset, '/reset-password', 'token'), newPassword: 'seven lilac otters at noon' })).resetPassword,
+    ).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { clusterPerSuite } from '../support/cluster';
 const NEW_PASSWORD = 'seven lilac otters at noon';
 
 describe('wrong confirmations and wrong current passwords count per session, never per account', () => {
-    // Window 0: every sensitive action asks for a confirmation, as after the window has passed.
+  // Window 0: every sensitive action asks for a confirmation, as after the window has passed.
   const env = clusterPerSuite({ smtp: true, env: { STEP_UP_WINDOW_SECONDS: '0' } });
 
   /** The owner's session `owner` and a stolen session `thief` on the same account. */
@@ -27,7 +27,9 @@ describe('wrong confirmations and wrong current passwords count per session, nev
     for (let i = 0; i < 10; i++) codes.push(...(await guessConfirmation(thief, owner, i)));
     expect(codes).toEqual(Array(10).fill('INVALID_CONFIRMATION'));
     // The thief's session is locked even with the right password...
-    expect(errorCodes(await graphql(env.url, RevokeSessionDocument, { id: owner.session.id, confirmation: { password: PASSWORD } }, { token: thief.token }))).toEqual(['RATE_LIMITED']);
+    expect(errorCodes(await graphql(env.url, RevokeSessionDocument, { id: owner.session.id, confirmation: { password: PASSWORD } }, { token: thief.token }))).toEqual([
+      'RATE_LIMITED',
+    ]);
     // ...while the owner's right confirmation is never refused: it signs the thief out.
     const revoked = dataOf(await graphql(env.url, RevokeSessionDocument, { id: thief.session.id, confirmation: { password: PASSWORD } }, { token: owner.token }));
     expect(revoked.revokeSession.revokedSessionIds).toEqual([thief.session.id]);
@@ -39,9 +41,7 @@ describe('wrong confirmations and wrong current passwords count per session, nev
     for (let i = 0; i < 5; i++) codes.push(...(await guessConfirmation(thief, owner, i)));
     for (let i = 5; i < 10; i++) codes.push(...(await guessCurrentPassword(thief, i)));
     expect(codes).toEqual([...Array(5).fill('INVALID_CONFIRMATION'), ...Array(5).fill('INVALID_CONFIRMATION')]);
-    expect(errorCodes(await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { token: thief.token }))).toEqual([
-      'RATE_LIMITED',
-    ]);
+    expect(errorCodes(await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { token: thief.token }))).toEqual(['RATE_LIMITED']);
     // The owner's change goes through and, by default, signs the thief out.
     expect(dataOf(await graphql(env.url, ChangePasswordDocument, { currentPassword: PASSWORD, newPassword: NEW_PASSWORD }, { token: owner.token })).changePassword).toBe(true);
     expect(errorCodes(await graphql(env.url, RequestConfirmationCodeDocument, {}, { token: thief.token }))).toEqual(['UNAUTHENTICATED']);

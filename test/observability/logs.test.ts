@@ -57,7 +57,7 @@ describe('structured logs: a request id on every line of a request, never a pass
   const logs = new LogBuffer();
   const suite = clusterPerSuite({ logger: createLogger('debug', logs) });
 
-  it("a two-factor login logs its request id (echoed in X-Request-Id), and no part of its password, token or TOTP code", async () => {
+  it('a two-factor login logs its request id (echoed in X-Request-Id), and no part of its password, token or TOTP code', async () => {
     const email = `logs-${randomBytes(4).toString('hex')}@example.com`;
     const password = secret('pw');
     const registered = dataOf(await graphql(suite.url, RegisterDocument, { input: { email, password } })).register;
@@ -69,11 +69,10 @@ describe('structured logs: a request id on every line of a request, never a pass
     const code = await currentTotpCode(totpSecret, new Date(Date.now() + TOTP_PERIOD_SECONDS * 1000));
     const requestId = `req-${randomBytes(8).toString('hex')}`;
     const before = logs.text.length;
-    const response = await post(
-      suite.url,
-      JSON.stringify({ query: print(LoginDocument), operationName: 'Login', variables: { input: { email, password, otp: code } } }),
-      { 'x-request-id': requestId, authorization: `Bearer ${registered.token}` },
-    );
+    const response = await post(suite.url, JSON.stringify({ query: print(LoginDocument), operationName: 'Login', variables: { input: { email, password, otp: code } } }), {
+      'x-request-id': requestId,
+      authorization: `Bearer ${registered.token}`,
+    });
     expect(response.status).toBe(200);
     expect(response.headers['x-request-id']).toBe(requestId);
     const token = (JSON.parse(response.body) as { data: { login: { token: string } } }).data.login.token;
@@ -133,7 +132,9 @@ describe('structured logs: a request id on every line of a request, never a pass
     const token = secret('link');
     const before = logs.text.length;
     await new Promise<void>((resolve, reject) => {
-      request(new URL(`/reset-password?token=${token}`, suite.url), (res) => res.resume().on('end', resolve)).on('error', reject).end();
+      request(new URL(`/reset-password?token=${token}`, suite.url), (res) => res.resume().on('end', resolve))
+        .on('error', reject)
+        .end();
     });
     expect(logs.lines(before)).toContainEqual(expect.objectContaining({ msg: 'request', method: 'GET', path: '/reset-password', status: 200 }));
     expect(logs.text).not.toContain(token);

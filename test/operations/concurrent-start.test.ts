@@ -53,9 +53,7 @@ describe('instances starting together on an empty database', () => {
         }
         const pg = new Client({ connectionString: TEST_DATABASE_URL });
         await pg.connect();
-        const { rows } = await pg.query<{ name: string; times: number }>(
-          `SELECT name, count(*)::int AS times FROM "${config.databaseSchema}".migrations GROUP BY name`,
-        );
+        const { rows } = await pg.query<{ name: string; times: number }>(`SELECT name, count(*)::int AS times FROM "${config.databaseSchema}".migrations GROUP BY name`);
         await pg.end();
         expect(rows.length).toBeGreaterThan(0);
         expect(rows.filter((row) => row.times !== 1)).toEqual([]);

@@ -19,7 +19,11 @@ describe('the process with a bad configuration', () => {
     const { code } = await service.exited;
     expect(code).toBe(1);
     // One JSON log line (pino), whose message names the variable.
-    const lines = service.stderr().trim().split('\n').map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
+    const lines = service
+      .stderr()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { level: number; msg: string; err?: unknown });
     expect(lines).toEqual([expect.objectContaining({ level: 50, msg: expect.stringMatching(new RegExp(`^Configuration error: ${name} `)) })]);
     expect(lines[0]?.err).toBeUndefined();
     expect(service.stderr()).not.toContain('hunter2');

@@ -105,7 +105,12 @@ describe('starting with a Redis that cannot be reached', () => {
     const dead = await TcpProxy.start(redisTarget);
     const url = dead.urlFor(TEST_REDIS_URL);
     await dead.close();
-    const { result, ms } = await timed(connectRedis(url, silent, quick).then(() => 'connected', (err: Error) => err.message));
+    const { result, ms } = await timed(
+      connectRedis(url, silent, quick).then(
+        () => 'connected',
+        (err: Error) => err.message,
+      ),
+    );
     expect(result).toMatch(/^Redis at redis:\/\/127\.0\.0\.1:\d+\/? did not answer within 1500 ms/);
     expect(ms).toBeLessThan(3000);
   });
@@ -114,7 +119,12 @@ describe('starting with a Redis that cannot be reached', () => {
     const blackhole = await TcpProxy.start(redisTarget);
     blackhole.stall();
     try {
-      const { result, ms } = await timed(connectRedis(blackhole.urlFor(TEST_REDIS_URL), silent, quick).then(() => 'connected', (err: Error) => err.message));
+      const { result, ms } = await timed(
+        connectRedis(blackhole.urlFor(TEST_REDIS_URL), silent, quick).then(
+          () => 'connected',
+          (err: Error) => err.message,
+        ),
+      );
       expect(result).toMatch(/did not answer within 1500 ms/);
       expect(ms).toBeLessThan(3000);
     } finally {

@@ -39,7 +39,7 @@ describe('an account never sees or touches another account’s sessions', () => 
 
   it('reads its own live session by id, with current set relative to the caller', async () => {
     const { signIns } = await accountWithDevices(suite.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     const own = dataOf(await graphql(suite.url, SessionByIdDocument, { id: b.session.id }, { token: a.token })).session;
     expect(own).toMatchObject({ id: b.session.id, current: false, device: { label: 'Safari on iOS' } });
     dataOf(await graphql(suite.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token }));

@@ -43,9 +43,11 @@ describe('an instance whose clock runs 2 h fast', () => {
     await fast!.request('sweep');
 
     expect(dataOf(await graphql(fastUrl, MeDocument, {}, { token: b.token })).me.email).toBe(email);
-    expect(dataOf(await graphql(fastUrl, SessionsDocument, {}, { token: a.token })).sessions.map((s) => s.id).sort()).toEqual(
-      [a.session.id, b.session.id].sort(),
-    );
+    expect(
+      dataOf(await graphql(fastUrl, SessionsDocument, {}, { token: a.token }))
+        .sessions.map((s) => s.id)
+        .sort(),
+    ).toEqual([a.session.id, b.session.id].sort());
 
     const signedInAt = Date.now();
     const onFast = dataOf(await graphql(fastUrl, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel })).login;

@@ -1,11 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import {
-  MeDocument,
-  OnSessionsChangedDocument,
-  OnSessionTerminatedDocument,
-  RevokeOtherSessionsDocument,
-  RevokeSessionDocument,
-} from '../generated/graphql';
+import { MeDocument, OnSessionsChangedDocument, OnSessionTerminatedDocument, RevokeOtherSessionsDocument, RevokeSessionDocument } from '../generated/graphql';
 import { accountWithDevices, type SignIn } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, tryConnect } from '../support/client';
 import { clusterPerSuite } from '../support/cluster';

@@ -62,7 +62,7 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
     // The first request is already waiting on B's socket when it wakes.
     const sent = deferred<void>();
     const firstAnswer = checks.accepted(b!.url, token, () => sent.resolve());
-    await within(sent.promise, 5000, 'the request to be written to B\'s socket');
+    await within(sent.promise, 5000, "the request to be written to B's socket");
     process.kill(pid!, 'SIGCONT');
 
     // B woke with a lease that ran out by its own monotonic clock: it asks the database before answering.

@@ -69,7 +69,7 @@ describe('the leased session cache', () => {
           const ending = a.services.terminator
             .end({ userId: session.userId, target: { sessionIds: [session.id] }, reason: TerminationReason.LOGOUT, actor: null, client: null })
             .then(() => void (returnedAt = performance.now()));
-          for (let startedAfterReturn = 0; startedAfterReturn < 2; ) {
+          for (let startedAfterReturn = 0; startedAfterReturn < 2;) {
             await nextTurn();
             const startedAt = performance.now();
             const accepted = (await b.services.sessions.authenticate(session.token)) !== null;

@@ -29,7 +29,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('the session lifecycle on %s', (b
     const { sessions } = dataOf(await graphql(cluster.url, SessionsDocument, {}, { token: a.token, device: a.device }));
 
     expect(sessions.map((s) => s.id)).toEqual([b.session.id, a.session.id]); // newest first
-    const [listedB, listedA] = sessions as [typeof sessions[0], typeof sessions[0]];
+    const [listedB, listedA] = sessions as [(typeof sessions)[0], (typeof sessions)[0]];
     expect(listedA).toMatchObject({
       current: true,
       ipAddress: '127.0.0.2',
@@ -86,9 +86,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('the session lifecycle on %s', (b
     const changes = aSocket.subscribe(OnSessionsChangedDocument);
     await cluster.waitForSubscribers(1);
 
-    const { login } = dataOf(
-      await graphql(cluster.url, LoginDocument, { input: { email: a.user.email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel }),
-    );
+    const { login } = dataOf(await graphql(cluster.url, LoginDocument, { input: { email: a.user.email, password: PASSWORD } }, { device: DEVICES.chromeOnPixel }));
 
     expect((await changes.next()).sessionsChanged).toEqual({ kind: 'ADDED', sessionIds: [login.session.id] });
   });
@@ -157,8 +155,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('the session lifecycle on %s', (b
 
   describe('when every sign-out needs its own confirmation (STEP_UP_WINDOW_SECONDS=0)', () => {
     const strict = clusterPerSuite({ backend, env: { STEP_UP_WINDOW_SECONDS: '0' } });
-    const auditLog = async (token: string, first: number, after?: string | null) =>
-      dataOf(await graphql(strict.url, AuditLogDocument, { first, after }, { token })).auditLog;
+    const auditLog = async (token: string, first: number, after?: string | null) => dataOf(await graphql(strict.url, AuditLogDocument, { first, after }, { token })).auditLog;
 
     it('revoking another device is refused without a confirmation and with a wrong one, then ends it at once, and the audit log shows it', async () => {
       const { url } = strict;

@@ -10,9 +10,7 @@ describe('the place of a sign-in behind a trusted proxy', () => {
   it('records the forwarded public address and its country, region and city', async () => {
     const { email, signIns } = await accountWithDevices(cluster.url, [DEVICES.chromeOnWindows]);
     const a = signIns[0]!;
-    dataOf(
-      await graphql(cluster.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone, headers: { 'x-forwarded-for': '81.2.69.142' } }),
-    );
+    dataOf(await graphql(cluster.url, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.safariOnIphone, headers: { 'x-forwarded-for': '81.2.69.142' } }));
     const sessions = dataOf(await graphql(cluster.url, SessionsDocument, {}, { token: a.token })).sessions;
     expect(sessions[0]).toMatchObject({ ipAddress: '81.2.69.142', location: { countryCode: 'GB', country: 'United Kingdom' } });
     expect(sessions[0]?.location.city).toEqual(expect.any(String));

@@ -21,7 +21,7 @@ describe('what the database keeps', () => {
 
   it('keeps a revoked session as history: when, why and by which session', async () => {
     const { signIns } = await accountWithDevices(suite.url);
-    const [a, b] = signIns as [typeof signIns[0], typeof signIns[0]];
+    const [a, b] = signIns as [(typeof signIns)[0], (typeof signIns)[0]];
     dataOf(await graphql(suite.url, RevokeSessionDocument, { id: b.session.id }, { token: a.token }));
     const [row] = await sql(suite, 'SELECT revoked_at, revoke_reason, revoked_by_session_id, device_label, ip_address FROM sessions WHERE id = $1', [b.session.id]);
     expect(row).toMatchObject({ revoke_reason: 'REVOKED', revoked_by_session_id: a.session.id, device_label: 'Safari on iOS', ip_address: '127.0.0.3' });

@@ -40,9 +40,7 @@ describe('docker-compose.yml and the Dockerfile', () => {
     // Required: compose refuses to start without it instead of running with a key written in a file.
     expect(env.SECRET_KEY).toMatch(/^\$\{SECRET_KEY:\?[^}]+\}$/);
     // The rest of the environment is what the service accepts (the placeholders replaced by sample values).
-    const sample = Object.fromEntries(
-      Object.entries(env).map(([name, value]) => [name, value.replace(/^\$\{[A-Z_]+:[-?]([^}]*)\}$/, '$1')]),
-    );
+    const sample = Object.fromEntries(Object.entries(env).map(([name, value]) => [name, value.replace(/^\$\{[A-Z_]+:[-?]([^}]*)\}$/, '$1')]));
     expect(() => loadConfig({ ...sample, SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), METRICS_TOKEN: '' })).not.toThrow();
   });
 

@@ -132,7 +132,9 @@ describe('SSF: every ending, on every path (including an address reclaimed from 
       path: 'idle timeout',
       run: async ({ b }) => {
         // Unused for 15 days (the idle timeout is 14).
-        await services().dataSource.getRepository(SessionEntity).update({ id: b.session.id }, { lastActiveAt: new Date(Date.now() - 15 * 86_400_000) });
+        await services()
+          .dataSource.getRepository(SessionEntity)
+          .update({ id: b.session.id }, { lastActiveAt: new Date(Date.now() - 15 * 86_400_000) });
         await services().sweeper.sweep();
         return [b.session.id];
       },
@@ -212,7 +214,12 @@ describe('SSF: every ending, on every path (including an address reclaimed from 
   }
 
   it('the stream delivery log records each SET the receiver accepted', async () => {
-    const log = await ssfCall<{ jti: string; outcome: string; http_status: number }[]>(env.instances[0]!, ssfClient.accessToken, 'GET', `/ssf/deliveries?stream_id=${streamId}&limit=1000`);
+    const log = await ssfCall<{ jti: string; outcome: string; http_status: number }[]>(
+      env.instances[0]!,
+      ssfClient.accessToken,
+      'GET',
+      `/ssf/deliveries?stream_id=${streamId}&limit=1000`,
+    );
     expect(log.status).toBe(200);
     const delivered = new Set(log.body.filter((entry) => entry.outcome === 'delivered' && entry.http_status === 202).map((entry) => entry.jti));
     for (const set of receiver.sets) expect(delivered.has(set.jti)).toBe(true);

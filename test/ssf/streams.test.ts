@@ -101,7 +101,11 @@ describe.each<Backend>(['postgres', 'sqlite'])('SSF streams, status, verificatio
 
   it('paused holds SETs until enabled; disabled drops them', async () => {
     const id = String((await call('POST', '/ssf/streams', { delivery: { method: PUSH, endpoint_url: receiver.url } })).body.stream_id);
-    expect((await call('POST', '/ssf/status', { stream_id: id, status: 'paused', reason: 'maintenance' })).body).toEqual({ stream_id: id, status: 'paused', reason: 'maintenance' });
+    expect((await call('POST', '/ssf/status', { stream_id: id, status: 'paused', reason: 'maintenance' })).body).toEqual({
+      stream_id: id,
+      status: 'paused',
+      reason: 'maintenance',
+    });
     expect((await call('GET', `/ssf/status?stream_id=${id}`)).body).toMatchObject({ status: 'paused' });
     const before = receiver.sets.length;
     const held = await endOneSession();
@@ -183,7 +187,14 @@ describe('SSF push endpoints without SSF_ALLOW_PRIVATE_RECEIVERS', () => {
 
   it('refuses loopback, private, link-local and metadata addresses', async () => {
     const client = await serviceClient(cluster.instances[0]!, [ServiceScope.SSF_MANAGE]);
-    for (const endpoint_url of ['http://127.0.0.1:8080/events', 'http://localhost/events', 'http://10.1.2.3/', 'http://169.254.169.254/latest', 'http://[::1]/x', 'http://[::ffff:127.0.0.1]/x']) {
+    for (const endpoint_url of [
+      'http://127.0.0.1:8080/events',
+      'http://localhost/events',
+      'http://10.1.2.3/',
+      'http://169.254.169.254/latest',
+      'http://[::1]/x',
+      'http://[::ffff:127.0.0.1]/x',
+    ]) {
       const refused = await ssfCall(cluster.instances[0]!, client.accessToken, 'POST', '/ssf/streams', { delivery: { method: PUSH, endpoint_url } });
       expect([endpoint_url, refused.status, refused.body.error_description]).toEqual([endpoint_url, 400, 'endpoint_url must be a public address']);
     }

@@ -162,8 +162,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
   const url = instances[0]!.url;
   const connect = async (token: string, device: TestDevice = DEVICES.chromeOnWindows, at = url) => track(await LiveConnection.open(at, token, device));
-  const waitForSubscribers = (atLeast: number) =>
-    until(() => subscriptionCount() >= atLeast, `${atLeast} subscriptions to register (have ${subscriptionCount()})`, 5000, 10);
+  const waitForSubscribers = (atLeast: number) => until(() => subscriptionCount() >= atLeast, `${atLeast} subscriptions to register (have ${subscriptionCount()})`, 5000, 10);
   return {
     instances,
     config,

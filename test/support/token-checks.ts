@@ -33,21 +33,17 @@ export class TokenChecks {
   /** `onSent` is called once the request is written to the socket (the server may not have read it). */
   private post(url: string, body: string, token: string, onSent?: () => void, retried = false): Promise<Body> {
     return new Promise<Body>((resolve, reject) => {
-      const req = request(
-        url,
-        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            try {
-              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body);
-            } catch (err) {
-              reject(err);
-            }
-          });
-        },
-      );
+      const req = request(url, { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body);
+          } catch (err) {
+            reject(err);
+          }
+        });
+      });
       req.on('error', (err: NodeJS.ErrnoException) => {
         if (!retried && req.reusedSocket && err.code === 'ECONNRESET') resolve(this.post(url, body, token, onSent, true));
         else reject(err);

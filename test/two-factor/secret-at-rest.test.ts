@@ -42,8 +42,7 @@ describe('TOTP secrets are encrypted at rest', () => {
   const logs = new LogBuffer();
   const suite = clusterPerSuite({ logger: pino({ level: 'info', base: undefined }, logs) });
 
-  const secretsOf = async (email: string) =>
-    (await sql<UserSecrets>(suite, 'SELECT id, totp_secret, totp_pending_secret FROM users WHERE email = $1', [email]))[0]!;
+  const secretsOf = async (email: string) => (await sql<UserSecrets>(suite, 'SELECT id, totp_secret, totp_pending_secret FROM users WHERE email = $1', [email]))[0]!;
 
   /** Logs in with a fresh code; the last used step is cleared first, so codes of one step can serve several logins. */
   async function loginWithTotp(email: string, secret: string, url = suite.url) {

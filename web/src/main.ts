@@ -437,9 +437,7 @@ $('password-form').addEventListener('submit', async (event) => {
 
 function renderTwoFactor(): void {
   const on = me?.twoFactorEnabled ?? false;
-  $('two-factor-state').textContent = on
-    ? 'On: signing in needs a code from your authenticator app.'
-    : 'Off: signing in needs only your password.';
+  $('two-factor-state').textContent = on ? 'On: signing in needs a code from your authenticator app.' : 'Off: signing in needs only your password.';
   $('two-factor-on').hidden = on;
   $('two-factor-off').hidden = !on;
 }

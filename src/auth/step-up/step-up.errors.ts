@@ -17,14 +17,9 @@ const StepUpReason = {
 } as const;
 
 export const stepUpRequired = (methods: ConfirmationMethod[], warning: string) => new StepUpRequiredError(methods, warning, StepUpReason.STEP_UP_REQUIRED);
-export const confirmationAmbiguous = () =>
-  new BadUserInputError('Give exactly one of password, otp or emailCode.', 'confirmation', StepUpReason.CONFIRMATION_AMBIGUOUS);
+export const confirmationAmbiguous = () => new BadUserInputError('Give exactly one of password, otp or emailCode.', 'confirmation', StepUpReason.CONFIRMATION_AMBIGUOUS);
 export const totpCannotTurnOnTwoFactor = () =>
-  new BadUserInputError(
-    'Confirm with your password or an emailed code to turn on two-factor authentication.',
-    'confirmation',
-    StepUpReason.CONFIRMATION_METHOD_REFUSED,
-  );
+  new BadUserInputError('Confirm with your password or an emailed code to turn on two-factor authentication.', 'confirmation', StepUpReason.CONFIRMATION_METHOD_REFUSED);
 export const twoFactorTooNew = (hours: number) =>
   new InvalidConfirmationError(
     `A two-factor app set up less than ${hours} hours ago cannot sign other devices out. Confirm with your password or an emailed code.`,

@@ -39,11 +39,7 @@ export function totpStep(now: Date = new Date()): number {
  * Throws only on a caller's mistake: a malformed `secret` (not base32, under 128 bits) or a
  * non-integer `lastUsedStep`.
  */
-export async function verifyTotp(
-  secret: string,
-  code: string,
-  options: { lastUsedStep: number | null; now?: Date },
-): Promise<TotpVerification> {
+export async function verifyTotp(secret: string, code: string, options: { lastUsedStep: number | null; now?: Date }): Promise<TotpVerification> {
   const token = code.replace(/\s+/g, '');
   if (!/^\d{6}$/.test(token)) return { ok: false };
   const now = options.now ?? new Date();

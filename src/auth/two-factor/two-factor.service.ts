@@ -92,10 +92,9 @@ export class TwoFactor {
     if (!result.ok) throw setupCodeWrong();
     const codes = newRecoveryCodes();
     await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(UserEntity).update(
-        { id: user.id },
-        { totpSecret: this.seal(user.id, pendingSecret), totpPendingSecret: null, totpEnabledAt: new Date(), totpLastStep: result.step },
-      );
+      await manager
+        .getRepository(UserEntity)
+        .update({ id: user.id }, { totpSecret: this.seal(user.id, pendingSecret), totpPendingSecret: null, totpEnabledAt: new Date(), totpLastStep: result.step });
       await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.RECOVERY_CODE, manager);
       for (const code of codes) {
         await this.tokens.issue(user.id, OneTimeTokenPurpose.RECOVERY_CODE, hashRecoveryCode(code), { ttlSeconds: null }, manager);
@@ -109,9 +108,7 @@ export class TwoFactor {
   async disable(user: UserEntity, origin: AuditOrigin): Promise<void> {
     if (!this.isEnabled(user)) throw twoFactorNotOn();
     await this.dataSource.transaction(async (manager: EntityManager) => {
-      await manager
-        .getRepository(UserEntity)
-        .update({ id: user.id }, { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null });
+      await manager.getRepository(UserEntity).update({ id: user.id }, { totpSecret: null, totpPendingSecret: null, totpEnabledAt: null, totpLastStep: null });
       await this.tokens.revokeAll(user.id, OneTimeTokenPurpose.RECOVERY_CODE, manager);
       await this.auditLog.record({ userId: user.id, type: AuditEventType.TWO_FACTOR_DISABLED, origin }, manager);
     });

@@ -3,18 +3,18 @@ import { accountWithDevices } from '../support/accounts';
 import { dataOf, errorCodes, graphql } from '../support/client';
 import { clusterPerSuite } from '../support/cluster';
 
-/** Uses `token` every `everyMs` until `stop` resolves: a device in use. */
-async function keepBusy(url: string, token: string, everyMs: number, until: Promise<unknown>): Promise<void> {
-  let done = false;
-  void until.finally(() => (done = true));
-  while (!done) {
-    dataOf(await graphql(url, MeDocument, {}, { token }));
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
-
 /** Real time passing is what an idle timeout is about: the one wait here that stands for no event. */
 const timePasses = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Uses `token` every `everyMs` until `stop` resolves: a device in use. */
+async function keepBusy(url: string, token: string, everyMs: number, stop: Promise<unknown>): Promise<void> {
+  let done = false;
+  void stop.finally(() => (done = true));
+  while (!done) {
+    dataOf(await graphql(url, MeDocument, {}, { token }));
+    await timePasses(everyMs);
+  }
+}
 
 describe('a session nobody uses for SESSION_IDLE_TIMEOUT_SECONDS', () => {
   const suite = clusterPerSuite({

@@ -9,7 +9,7 @@ import type { SessionService } from '../sessions/session.service';
 import { AdminActions } from './admin-actions.service';
 
 /**
- * Who a GraphQL request over HTTP comes from. The token's prefix decides which check runs:
+ * Who a GraphQL request (HTTP, or an operation on a socket) comes from. The token's prefix decides which check runs:
  * `sc_` is a service client's access token (ServiceClients), anything else goes to the one
  * session check (SessionService.authenticate), exactly as before.
  */

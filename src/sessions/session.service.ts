@@ -40,27 +40,32 @@ const LIST_LIVE_STATEMENT = 'sessions_list_live';
 
 type ListedRow = Record<string, unknown>;
 
+/** The listed fields besides id and place; factsOf maps each, so a field missing here does not compile. */
+const LISTED_FIELDS = [
+  'deviceType',
+  'deviceOs',
+  'deviceBrowser',
+  'deviceModel',
+  'deviceLabel',
+  'deviceName',
+  'devicePlatform',
+  'deviceAppVersion',
+  'ipAddress',
+  'flags',
+  'createdAt',
+  'lastActiveAt',
+  'expiresAt',
+] as const satisfies readonly (keyof SessionFacts)[];
+type ListedField = (typeof LISTED_FIELDS)[number];
+const PLACE_FIELDS = ['countryCode', 'country', 'region', 'city'] as const;
+type PlaceField = (typeof PLACE_FIELDS)[number];
+
 /** Creating sessions at sign-in, checking bearer tokens, and reading an account's live sessions. */
 export class SessionService {
   private readonly sessions: Repository<SessionEntity>;
   /** Column metadata of what the list returns, for the driver's own conversion of each raw value. */
-  private readonly listedColumns: Record<
-    | 'deviceType'
-    | 'deviceOs'
-    | 'deviceBrowser'
-    | 'deviceModel'
-    | 'deviceLabel'
-    | 'deviceName'
-    | 'devicePlatform'
-    | 'deviceAppVersion'
-    | 'ipAddress'
-    | 'flags'
-    | 'createdAt'
-    | 'lastActiveAt'
-    | 'expiresAt',
-    ColumnMetadata
-  >;
-  private readonly placeColumns: Record<'countryCode' | 'country' | 'region' | 'city', ColumnMetadata>;
+  private readonly listedColumns: Record<ListedField, ColumnMetadata>;
+  private readonly placeColumns: Record<PlaceField, ColumnMetadata>;
 
   constructor(
     dataSource: DataSource,
@@ -70,32 +75,16 @@ export class SessionService {
     private readonly cache: SessionCache,
   ) {
     this.sessions = dataSource.getRepository(SessionEntity);
-    const column = (path: string) => {
-      const found = this.sessions.metadata.findColumnWithPropertyPath(path);
-      if (!found) throw new Error(`SessionEntity has no column ${path}`);
-      return found;
-    };
-    this.listedColumns = {
-      deviceType: column('deviceType'),
-      deviceOs: column('deviceOs'),
-      deviceBrowser: column('deviceBrowser'),
-      deviceModel: column('deviceModel'),
-      deviceLabel: column('deviceLabel'),
-      deviceName: column('deviceName'),
-      devicePlatform: column('devicePlatform'),
-      deviceAppVersion: column('deviceAppVersion'),
-      ipAddress: column('ipAddress'),
-      flags: column('flags'),
-      createdAt: column('createdAt'),
-      lastActiveAt: column('lastActiveAt'),
-      expiresAt: column('expiresAt'),
-    };
-    this.placeColumns = {
-      countryCode: column('place.countryCode'),
-      country: column('place.country'),
-      region: column('place.region'),
-      city: column('place.city'),
-    };
+    const columns = <K extends string>(names: readonly K[], pathOf: (name: K) => string) =>
+      Object.fromEntries(
+        names.map((name) => {
+          const found = this.sessions.metadata.findColumnWithPropertyPath(pathOf(name));
+          if (!found) throw new Error(`SessionEntity has no column ${pathOf(name)}`);
+          return [name, found];
+        }),
+      ) as Record<K, ColumnMetadata>;
+    this.listedColumns = columns(LISTED_FIELDS, (name) => name);
+    this.placeColumns = columns(PLACE_FIELDS, (name) => `place.${name}`);
   }
 
   /** Opens a session for a user who just proved who they are; the token is returned only here. */

@@ -123,11 +123,18 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const connections = [...tracked];
     tracked.clear();
     await Promise.all(connections.map((connection) => connection.dispose()));
-    // The hub has no "unsubscribed" event to await; the count drops as the server sees each close.
-    await until(() => subscriptionCount() === 0, 'the cluster to hold no subscription', 2000).catch(() => undefined);
+    // The hub has no "unsubscribed" event to await; the count drops as the server sees each close. A count
+    // that stays up is a socket no test tracks: failing here beats letting it satisfy the next test's wait.
+    await until(() => subscriptionCount() === 0, 'the cluster to hold no subscription (a socket nobody tracks?)', 5000);
   };
   const dispose = async () => {
-    await drain();
+    try {
+      await drain();
+    } finally {
+      await stopAndDropStores();
+    }
+  };
+  const stopAndDropStores = async () => {
     unregisterMailbox();
     await Promise.all(instances.map((instance) => instance.dispose()));
     if (config.databaseUrl && config.databaseSchema) {

@@ -47,10 +47,17 @@ describe('an instance paused (SIGSTOP) while a session it holds in memory is end
     const { owner, others } = account!;
     const token = others[0]!.token;
     expect(await checks.accepted(b!.url, token)).toBe(true);
-    const before = await b!.request<number>('databaseRoundTrips');
-    for (let i = 0; i < 50; i++) expect(await checks.accepted(b!.url, token)).toBe(true);
-    // From memory: only the lease renewals (every LEASE_MS / 4) read Postgres meanwhile.
-    expect((await b!.request<number>('databaseRoundTrips')) - before).toBeLessThan(10);
+    // From memory: only the lease renewals (every LEASE_MS / 4) read Postgres meanwhile (0 or 1 in ~200 ms
+    // here). A process starved of CPU for longer than a lease stops trusting its cache and reads every check,
+    // as designed; that happened once in a full run beside the benchmark smoke test, so the fewest reads of
+    // up to 3 windows of 50 checks is what is judged. A cache that is off reads in every window.
+    let fewestRoundTrips = Number.POSITIVE_INFINITY;
+    for (let window = 0; window < 3 && fewestRoundTrips >= 10; window++) {
+      const before = await b!.request<number>('databaseRoundTrips');
+      for (let i = 0; i < 50; i++) expect(await checks.accepted(b!.url, token)).toBe(true);
+      fewestRoundTrips = Math.min(fewestRoundTrips, (await b!.request<number>('databaseRoundTrips')) - before);
+    }
+    expect(fewestRoundTrips).toBeLessThan(10);
 
     process.kill(pid!, 'SIGSTOP');
     // While it sleeps, Redis drops it (as a server does with a client that stopped reading): the

@@ -99,7 +99,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       shutdownTimeoutSeconds: config.shutdownTimeoutSeconds,
       drainSockets: () => graphqlWs.dispose(),
     });
-    lifecycle.onDispose(() => apollo.stop());
+    lifecycle.onDispose('HTTP and WebSocket drain', () => apollo.stop());
     const app = buildHttpApp({
       config,
       logger,

@@ -49,7 +49,7 @@ export function startSessionEvents({ bus, clock }: Stores, logger: Logger, lifec
     onSocketsClosed: (event) => metrics.socketsClosedAfter((clock.now().getTime() - event.terminatedAt.getTime()) / 1000),
   });
   hub.start();
-  lifecycle.onDispose(() => hub.stop());
+  lifecycle.onDispose('session event hub', () => hub.stop());
   return { sockets, metrics, hub };
 }
 
@@ -85,7 +85,7 @@ export async function buildServices(
   const limiter = limiterFactory(redis, config.redisPrefix, metrics);
   // Every email goes through the per-address caps (MAIL_CAPS, and the daily total); nothing else holds the transport.
   const mailer = new CappedMailer(createMailer(config, logger), limiter, { perAddressPerDay: config.mailCapPerAddressPerDay, logKey: config.secretKey }, logger);
-  lifecycle.onDispose(() => mailer.close());
+  lifecycle.onDispose('mailer', () => mailer.close());
 
   const auditLog = new AuditLog(dataSource, clock);
   const sessions = new SessionService(dataSource, config, hub, clock, sessionCache);
@@ -117,11 +117,14 @@ export async function buildServices(
 
   const sweeper = new SessionSweeper(dataSource, terminator, hub, sockets, clock, config, logger);
   sweeper.start(config.expirySweepSeconds);
-  lifecycle.onDispose(() => sweeper.stop());
+  lifecycle.onDispose('expiry sweeper', () => sweeper.stop());
   const serviceApi = await startServiceApi({ config, dataSource, clock, sessions, terminator, auditLog, outbox: endingOutbox, logger });
-  lifecycle.onDispose(() => serviceApi.stop());
+  lifecycle.onDispose('security event delivery', () => serviceApi.stop());
   // Endings published while this instance could not hear the bus never arrive: look for them once it hears again.
-  lifecycle.onDispose(bus.onResumed(() => void sweeper.reconcile()));
+  lifecycle.onDispose(
+    'reconcile on bus resume',
+    bus.onResumed(() => void sweeper.reconcile()),
+  );
 
   return { auditLog, sessions, terminator, twoFactor, stepUp, passwords, alerts, ownership, auth, sweeper, serviceApi };
 }

@@ -32,23 +32,23 @@ export interface Stores {
 /** Opens the database (and its clock), then Redis and the session bus, ready before anything serves. */
 export async function openStores(config: Config, logger: Logger, lifecycle: Lifecycle): Promise<Stores> {
   const dataSource = await openDatabase(config);
-  lifecycle.onDispose(() => dataSource.destroy());
+  lifecycle.onDispose('database pool', () => dataSource.destroy());
   const clock = new DatabaseClock(dataSource);
   await clock.sync();
   clock.start(CLOCK_REFRESH_SECONDS, (err) => logger.warn({ err }, 'could not measure the database clock; keeping the last offset'));
-  lifecycle.onDispose(() => clock.stop());
+  lifecycle.onDispose('database clock', () => clock.stop());
 
   if (!config.redisUrl) {
     const bus = new InProcessEventBus<SessionBusEvent>();
-    lifecycle.onDispose(() => bus.close());
+    lifecycle.onDispose('session bus', () => bus.close());
     return { dataSource, clock, bus };
   }
   const connections = await connectRedis(config.redisUrl, logger, redisTimeouts(config));
-  lifecycle.onDispose(() => connections.close());
+  lifecycle.onDispose('Redis connections', () => connections.close());
   const { commands: redis, subscriber } = connections;
   const bus = new RedisEventBus<SessionBusEvent>(redis, subscriber, `${config.redisPrefix}session-events`, logger);
   await bus.whenReady();
-  lifecycle.onDispose(() => bus.close());
+  lifecycle.onDispose('session bus', () => bus.close());
   return { dataSource, clock, redis, subscriber, bus };
 }
 
@@ -69,13 +69,13 @@ export async function startSessionCaches(config: Config, { dataSource, redis, su
     const leaseMs = config.sessionCacheLeaseMs;
     const acks = new RedisEventBus<CacheAck>(redis, subscriber, `${config.redisPrefix}session-cache-acks`, logger);
     await acks.whenReady();
-    lifecycle.onDispose(() => acks.close());
+    lifecycle.onDispose('cache acknowledgements', () => acks.close());
     const leases = new RedisLeases(redis, `${config.redisPrefix}session-cache-leases`, randomUUID(), leaseMs);
     coherence = new LeasedCoherence(sessionCache, dataSource, leases, bus, acks, subscriber, { leaseMs, marginMs: Math.max(50, leaseMs / 10) }, logger);
   } else {
     coherence = new LocalCoherence(sessionCache, bus);
   }
   await coherence.start();
-  lifecycle.onDispose(() => coherence.stop());
+  lifecycle.onDispose('session cache lease', () => coherence.stop());
   return { sessionCache, coherence };
 }

@@ -90,7 +90,6 @@ export class LeasedCoherence implements CacheCoherence {
   private readonly cleanups: (() => void)[] = [];
   private horizon: string | null = null;
   private timer?: NodeJS.Timeout;
-  private renewing?: Promise<void>;
   private stopped = false;
   private failing = false;
 
@@ -117,10 +116,13 @@ export class LeasedCoherence implements CacheCoherence {
     this.schedule();
   }
 
+  /**
+   * Does not wait for a renewal in flight: one stuck on a locked table would hold shutdown for up
+   * to half a lease (seen as a timed-out stop under load). The stopped flag keeps its result unused.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await this.renewing;
     for (const cleanup of this.cleanups) cleanup();
     this.cache.revoke();
     await this.leases.release().catch(() => undefined);
@@ -129,10 +131,7 @@ export class LeasedCoherence implements CacheCoherence {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      this.renewing = this.renew().finally(() => {
-        this.renewing = undefined;
-        this.schedule();
-      });
+      void this.renew().finally(() => this.schedule());
     }, this.timing.leaseMs / 4);
     this.timer.unref();
   }
@@ -145,7 +144,10 @@ export class LeasedCoherence implements CacheCoherence {
       if (!row) throw new Error('no row from the endings query');
       if (row.ended.length > 0) this.cache.drop(row.ended);
       this.horizon = row.horizon;
+      // Renewing after stop() released the lease would make peers wait for an instance that is gone.
+      if (this.stopped) return;
       await bounded(Promise.all([this.leases.renew(), this.subscriber.ping()]), budgetMs, 'Redis');
+      if (this.stopped) return; // stop() revoked the cache; a late renewal must not trust it again
       this.cache.renewed(startedAt, this.timing.leaseMs - this.timing.marginMs);
       if (this.failing) this.logger.info('session cache lease renewed again');
       this.failing = false;

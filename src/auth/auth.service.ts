@@ -112,8 +112,9 @@ export class AuthService {
 
   private async failed(key: string, user: UserEntity | null, client: ClientInfo): Promise<void> {
     await this.throttle.failed(key, client.ipAddress);
-    // Attempts on unknown addresses belong to no account's history.
-    if (user) await this.auditLog.record({ userId: user.id, type: AuditEventType.LOGIN_FAILED, origin: { client, actor: null } });
+    // Attempts on unknown addresses belong to no account's history. Buffered: awaiting the commit (or
+    // even starting it before answering) made a known address answer 2-3 ms (10-15 %) later than an unknown one.
+    if (user) this.auditLog.recordLater({ userId: user.id, type: AuditEventType.LOGIN_FAILED, origin: { client, actor: null } });
   }
 
   private async openSession(user: UserEntity, client: ClientInfo): Promise<SignedIn> {

@@ -87,7 +87,8 @@ export async function buildServices(
   const mailer = new CappedMailer(createMailer(config, logger), limiter, { perAddressPerDay: config.mailCapPerAddressPerDay, logKey: config.secretKey }, logger);
   lifecycle.onDispose('mailer', () => mailer.close());
 
-  const auditLog = new AuditLog(dataSource, clock);
+  const auditLog = new AuditLog(dataSource, clock, logger);
+  lifecycle.onDispose('buffered audit events', () => auditLog.flush());
   const sessions = new SessionService(dataSource, config, hub, clock, sessionCache);
   const endingOutbox = new EndingOutbox(dataSource);
   const terminator = new SessionTerminator(dataSource, hub, auditLog, clock, logger, coherence, endingOutbox, metrics);

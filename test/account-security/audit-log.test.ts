@@ -18,6 +18,7 @@ import { currentTotpCode } from '../../src/auth/two-factor/totp';
 import { accountWithDevices, PASSWORD, uniqueEmail } from '../support/accounts';
 import { dataOf, DEVICES, errorCodes, graphql, type TestDevice } from '../support/client';
 import { linkParam, clusterPerSuite, sql } from '../support/cluster';
+import { until } from '../support/deferred';
 
 type AuditNode = AuditLogQuery['auditLog']['edges'][number]['node'];
 
@@ -301,6 +302,7 @@ describe('the audit log', () => {
     const userId = signIns[0]!.user.id;
     expect(errorCodes(await graphql(env.url, LoginDocument, { input: { email, password: 'wrong password' } }))).toEqual(['INVALID_CREDENTIALS']);
     const rows = () => sql<{ id: string; type: string; ip_address: string }>(env, 'SELECT id, type, ip_address FROM audit_events WHERE user_id = $1 ORDER BY id', [userId]);
+    await until(async () => (await rows()).length === 3, 'the failed sign-in, written after its answer, to be stored');
     const before = await rows();
     expect(before.map((r) => r.type).sort()).toEqual(['LOGIN', 'LOGIN', 'LOGIN_FAILED']);
 

@@ -63,7 +63,8 @@ export interface SessionCaches {
  * instances the lease also needs the Postgres endings log (ADR 0004), so SQLite with Redis reads every time.
  */
 export async function startSessionCaches(config: Config, { dataSource, redis, subscriber, bus }: Stores, logger: Logger, lifecycle: Lifecycle): Promise<SessionCaches> {
-  const sessionCache = new SessionCache(config.sessionCacheMaxEntries, !config.redisUrl);
+  // A list is read again after the interval at which lastActiveAt is written: it is no staler than the database's.
+  const sessionCache = new SessionCache(config.sessionCacheMaxEntries, !config.redisUrl, config.activityWriteIntervalSeconds * 1000);
   let coherence: CacheCoherence;
   if (redis && subscriber && dataSource.options.type === 'postgres' && config.sessionCacheMaxEntries > 0) {
     const leaseMs = config.sessionCacheLeaseMs;

@@ -28,10 +28,13 @@ export interface CacheCoherence {
   confirmEnded(sessionIds: string[], committedAt: number, announce: Announce): Promise<void>;
 }
 
-/** Drops the ended sessions whenever an ending arrives on the bus, from any instance. */
+/** Drops the ended sessions whenever an ending arrives on the bus, from any instance, and the list of an account that gained one. */
 function dropOnEndings(bus: EventBus<SessionBusEvent>, cache: SessionCache, then?: (ackId: string) => void): () => void {
   return bus.subscribe((event) => {
-    if (event.type !== 'SESSIONS_ENDED') return;
+    if (event.type === 'SESSION_ADDED') {
+      cache.forgetListOf(event.userId);
+      return;
+    }
     cache.drop(event.sessionIds);
     if (event.ackId) then?.(event.ackId);
   });

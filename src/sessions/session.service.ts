@@ -121,6 +121,8 @@ export class SessionService {
     await this.sessions.insert(session);
     // Warm: the device's next request is answered from memory (unless an ending arrived meanwhile).
     this.cache.admit(session, epoch);
+    // After the admit, which a later epoch would refuse: the account's list here is read again.
+    this.cache.forgetListOf(userId);
     await this.hub.announce({ type: 'SESSION_ADDED', userId, sessionId: session.id });
     return { token, session };
   }
@@ -202,6 +204,7 @@ export class SessionService {
     if (session.lastActiveAt.getTime() > staleBefore) return;
     session.lastActiveAt = now;
     await this.sessions.update({ id: session.id }, { lastActiveAt: now });
+    this.cache.touched(session.id, now);
   }
 
   /** Is the session still live? For re-checks after a socket registered. */
@@ -215,7 +218,28 @@ export class SessionService {
    * exactly as an entity load would, without building the query and entities on every call (the
    * ORM was the largest share of a `sessions` request in a CPU profile: bench/README.md).
    */
-  async listLive(userId: string, now = this.clock.now()): Promise<SessionFacts[]> {
+  async listLive(userId: string, now = this.clock.now(), viewerSessionId?: string): Promise<SessionFacts[]> {
+    const cached = this.cache.list(userId);
+    if (cached && this.stillCurrent(cached, now, viewerSessionId)) return [...cached];
+    const stamp = this.cache.listReadStamp();
+    const listed = await this.readLive(userId, now);
+    this.cache.admitList(userId, listed, stamp);
+    return listed;
+  }
+
+  /**
+   * Whether a list from memory can answer at `now`: every session in it is still live by this
+   * clock (one over its end or idle here may have been used on another instance: the database
+   * decides, as for tokens), and it shows the session asking (a sign-in on another instance that
+   * this one has not heard of yet is then read from the database).
+   */
+  private stillCurrent(listed: SessionFacts[], now: Date, viewerSessionId: string | undefined): boolean {
+    const idle = idleBefore(this.config, now).getTime();
+    const live = listed.every((session) => session.expiresAt.getTime() > now.getTime() && session.lastActiveAt.getTime() > idle);
+    return live && (viewerSessionId === undefined || listed.some((session) => session.id === viewerSessionId));
+  }
+
+  private async readLive(userId: string, now: Date): Promise<SessionFacts[]> {
     const { driver } = this.sessions.manager.connection;
     const [sql, values] = driver.escapeQueryWithParameters(LIST_LIVE_SQL, { userId, now, idleBefore: idleBefore(this.config, now) }, {});
     const rows: ListedRow[] =

@@ -67,12 +67,15 @@ describe('an instance whose database or Redis accepts connections and never answ
     return dataOf(await graphql(healthy, LoginDocument, { input: { email, password: PASSWORD } }, { device: DEVICES.firefoxOnMac })).login.token;
   }
   const listSessions = (token: string) => graphql(b.url, SessionsDocument, {}, { token, device: DEVICES.firefoxOnMac });
+  // Until then B answers the token and the list from memory (ADR 0004, 0009): nothing can end a session without the database.
+  const leaseRunsOut = () => until(() => !b.services.sessionCache.trusted(), "B's cache lease running out", 5000, 50);
 
   it('answers SERVICE_UNAVAILABLE within the bound, stays live but not ready, closes new sockets with 1013, and recovers when the database answers again', async () => {
     const token = await signedIn();
     dataOf(await listSessions(token)); // B has checked this token and holds it in its cache
 
     postgres.stall();
+    await leaseRunsOut();
     const { result, ms } = await timed(listSessions(token));
     expect(errorCodes(result)).toEqual(['SERVICE_UNAVAILABLE']);
     expect(result.data ?? null).toBeNull();
@@ -103,7 +106,7 @@ describe('an instance whose database or Redis accepts connections and never answ
     const open = await LiveConnection.open(b.url, token, DEVICES.firefoxOnMac);
     // Without the database, B cannot renew its lease (its renewal reads the endings log first).
     postgres.stall();
-    await until(() => !b.services.sessionCache.trusted(), "B's cache lease running out", 5000, 50);
+    await leaseRunsOut();
     // Redis silent too: B cannot hear an ending either, so nothing but the database could vouch for the token.
     redis.stall();
 
@@ -147,6 +150,7 @@ describe('an instance whose database or Redis accepts connections and never answ
     const token = await signedIn();
     dataOf(await listSessions(token));
     postgres.stall();
+    await leaseRunsOut();
     expect(errorCodes(await listSessions(token))).toEqual(['SERVICE_UNAVAILABLE']);
 
     // The old connections stay open and silent forever; only new ones reach the database. Each

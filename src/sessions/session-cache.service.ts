@@ -31,6 +31,11 @@ export class SessionCache {
   private readonly listedBy = new Map<string, string>();
   private trustedUntil: number;
   private currentEpoch = 0;
+  /**
+   * The lists' own epoch: bumped by everything that bumps `epoch`, and by sign-ins, which must
+   * not bump `epoch` (a sign-in anywhere would turn away every token read in flight here).
+   */
+  private listEpoch = 0;
 
   /**
    * @param maxEntries 0 turns the cache off: every check reads the database.
@@ -53,7 +58,7 @@ export class SessionCache {
 
   /** Taken before a list is read from the database, and handed back to `admitList` with it. */
   listReadStamp(): { epoch: number; at: number } {
-    return { epoch: this.currentEpoch, at: this.clock() };
+    return { epoch: this.listEpoch, at: this.clock() };
   }
 
   get size(): number {
@@ -118,6 +123,7 @@ export class SessionCache {
   /** Forgets ended sessions, and every list that shows one; reads in flight will not put them back. */
   drop(sessionIds: Iterable<string>): void {
     this.currentEpoch++;
+    this.listEpoch++;
     for (const sessionId of sessionIds) {
       const userId = this.listedBy.get(sessionId);
       if (userId !== undefined) this.forgetList(userId);
@@ -148,7 +154,7 @@ export class SessionCache {
 
   /** Stores a list read under `stamp`; refused on the same terms as `admit`. */
   admitList(userId: string, facts: SessionFacts[], stamp: { epoch: number; at: number }): void {
-    if (this.listMaxAgeMs === 0 || this.maxEntries === 0 || stamp.epoch !== this.currentEpoch || !this.trusted()) return;
+    if (this.listMaxAgeMs === 0 || this.maxEntries === 0 || stamp.epoch !== this.listEpoch || !this.trusted()) return;
     this.forgetList(userId);
     this.lists.set(userId, { facts, readAt: stamp.at });
     for (const session of facts) this.listedBy.set(session.id, userId);
@@ -158,7 +164,7 @@ export class SessionCache {
 
   /** A session was added to the account (SESSION_ADDED): its list is read again, and reads in flight are not kept. */
   forgetListOf(userId: string): void {
-    this.currentEpoch++;
+    this.listEpoch++;
     this.forgetList(userId);
   }
 
@@ -179,6 +185,7 @@ export class SessionCache {
 
   private clear(): void {
     this.currentEpoch++;
+    this.listEpoch++;
     this.byToken.clear();
     this.tokenOf.clear();
     this.lists.clear();

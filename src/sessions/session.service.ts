@@ -121,7 +121,7 @@ export class SessionService {
     await this.sessions.insert(session);
     // Warm: the device's next request is answered from memory (unless an ending arrived meanwhile).
     this.cache.admit(session, epoch);
-    // After the admit, which a later epoch would refuse: the account's list here is read again.
+    // The account's list here is read again (and a read of it in flight is not kept).
     this.cache.forgetListOf(userId);
     await this.hub.announce({ type: 'SESSION_ADDED', userId, sessionId: session.id });
     return { token, session };

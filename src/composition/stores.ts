@@ -46,7 +46,7 @@ export async function openStores(config: Config, logger: Logger, lifecycle: Life
   const connections = await connectRedis(config.redisUrl, logger, redisTimeouts(config));
   lifecycle.onDispose('Redis connections', () => connections.close());
   const { commands: redis, subscriber } = connections;
-  const bus = new RedisEventBus<SessionBusEvent>(redis, subscriber, `${config.redisPrefix}session-events`, logger);
+  const bus = new RedisEventBus<SessionBusEvent>(redis, subscriber, `${config.redisPrefix}session-events`, logger, config.redisStartupTimeoutMs);
   await bus.whenReady();
   lifecycle.onDispose('session bus', () => bus.close());
   return { dataSource, clock, redis, subscriber, bus };
@@ -68,7 +68,7 @@ export async function startSessionCaches(config: Config, { dataSource, redis, su
   let coherence: CacheCoherence;
   if (redis && subscriber && dataSource.options.type === 'postgres' && config.sessionCacheMaxEntries > 0) {
     const leaseMs = config.sessionCacheLeaseMs;
-    const acks = new RedisEventBus<CacheAck>(redis, subscriber, `${config.redisPrefix}session-cache-acks`, logger);
+    const acks = new RedisEventBus<CacheAck>(redis, subscriber, `${config.redisPrefix}session-cache-acks`, logger, config.redisStartupTimeoutMs);
     await acks.whenReady();
     lifecycle.onDispose('cache acknowledgements', () => acks.close());
     const leases = new RedisLeases(redis, `${config.redisPrefix}session-cache-leases`, randomUUID(), leaseMs);

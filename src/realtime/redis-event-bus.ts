@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger';
 import type { EventBus } from './event-bus';
@@ -28,11 +29,29 @@ export class RedisEventBus<Event> implements EventBus<Event> {
     private readonly subscriber: Redis,
     private readonly channel: string,
     private readonly logger: Logger,
+    startupMs = 10_000,
   ) {
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('close', this.onClose);
     this.subscriber.on('ready', this.onReady);
-    this.ready = this.subscriber.subscribe(this.channel);
+    this.ready = this.subscribeAtStart(performance.now() + startupMs);
+  }
+
+  /**
+   * One SUBSCRIBE bounded by the command timeout failed start-up on a loaded machine (seen in a
+   * full test run): at start it is tried again until REDIS_STARTUP_TIMEOUT_MS, like the connection.
+   */
+  private async subscribeAtStart(deadline: number): Promise<void> {
+    for (;;) {
+      try {
+        await this.subscriber.subscribe(this.channel);
+        return;
+      } catch (err) {
+        if (this.closed || performance.now() + RESUBSCRIBE_RETRY_MS > deadline) throw err;
+        this.logger.warn({ err, channel: this.channel }, 'could not subscribe at start; retrying');
+        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_RETRY_MS).unref());
+      }
+    }
   }
 
   private readonly onMessage = (channel: string, message: string): void => {

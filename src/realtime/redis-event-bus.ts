@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../common/logger';
 import type { EventBus } from './event-bus';
@@ -34,22 +35,25 @@ export class RedisEventBus<Event> implements EventBus<Event> {
     this.subscriber.on('message', this.onMessage);
     this.subscriber.on('close', this.onClose);
     this.subscriber.on('ready', this.onReady);
-    this.ready = this.subscribeAtStart(performance.now() + startupMs);
+    const deadline = performance.now() + startupMs;
+    this.ready = this.subscribeUntilConfirmed(() => !this.closed && performance.now() + RESUBSCRIBE_RETRY_MS < deadline, 'at start');
   }
 
   /**
-   * One SUBSCRIBE bounded by the command timeout failed start-up on a loaded machine (seen in a
-   * full test run): at start it is tried again until REDIS_STARTUP_TIMEOUT_MS, like the connection.
+   * SUBSCRIBE until Redis confirms: after a failure, waits RESUBSCRIBE_RETRY_MS and tries again
+   * while `mayRetry()` says so, otherwise rethrows. At start one SUBSCRIBE bounded by the command
+   * timeout failed start-up on a loaded machine (seen in a full test run), so start-up retries too,
+   * until REDIS_STARTUP_TIMEOUT_MS, like the connection.
    */
-  private async subscribeAtStart(deadline: number): Promise<void> {
+  private async subscribeUntilConfirmed(mayRetry: () => boolean, when: string): Promise<void> {
     for (;;) {
       try {
         await this.subscriber.subscribe(this.channel);
         return;
       } catch (err) {
-        if (this.closed || performance.now() + RESUBSCRIBE_RETRY_MS > deadline) throw err;
-        this.logger.warn({ err, channel: this.channel }, 'could not subscribe at start; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_RETRY_MS).unref());
+        if (!mayRetry()) throw err;
+        this.logger.warn({ err, channel: this.channel }, `could not subscribe ${when}; retrying`);
+        await sleep(RESUBSCRIBE_RETRY_MS, undefined, { ref: false });
       }
     }
   }
@@ -76,20 +80,17 @@ export class RedisEventBus<Event> implements EventBus<Event> {
 
   /** Subscribes until Redis confirms, as long as the connection stays up; then reports the resumption. */
   private async resubscribe(): Promise<void> {
-    while (!this.closed && this.subscriber.status === 'ready') {
-      try {
-        await this.subscriber.subscribe(this.channel);
-      } catch (err) {
-        this.logger.warn({ err, channel: this.channel }, 'could not subscribe again after reconnecting; retrying');
-        await new Promise((resolve) => setTimeout(resolve, RESUBSCRIBE_RETRY_MS).unref());
-        continue;
-      }
-      if (!this.lost) return; // another attempt already reported it
-      this.lost = false;
-      this.logger.info({ channel: this.channel }, 'listening for events again');
-      for (const handler of this.resumedHandlers) handler();
-      return;
+    const connected = () => !this.closed && this.subscriber.status === 'ready';
+    if (!connected()) return;
+    try {
+      await this.subscribeUntilConfirmed(connected, 'again after reconnecting');
+    } catch {
+      return; // the connection dropped again: its next 'ready' starts over
     }
+    if (!this.lost) return; // another attempt already reported it
+    this.lost = false;
+    this.logger.info({ channel: this.channel }, 'listening for events again');
+    for (const handler of this.resumedHandlers) handler();
   }
 
   /** Resolves once this instance is listening, so nothing published after start is missed. */

@@ -18,10 +18,10 @@ interface CachedList {
  * - Every drop and every lapse bumps `epoch`; a database read admits its row only if the epoch is
  *   the one it started under, so a read that raced an ending never re-inserts the ended session.
  * - Bounded: the least recently used entry goes when the cache is full.
- * - It also keeps each account's list of live sessions (ADR 0009), under the same lease and epoch:
- *   an ending drops every list that shows an ended session, a sign-in anywhere (SESSION_ADDED)
- *   drops its account's list, and a list is read again after `listMaxAgeMs`, since activity
- *   written by other instances (lastActiveAt) reaches no one's memory.
+ * - It also keeps each account's list of live sessions (ADR 0009), under the same lease and an
+ *   epoch of its own: an ending drops every list that shows an ended session, a sign-in anywhere
+ *   (SESSION_ADDED) drops its account's list, and a list is read again after `listMaxAgeMs`, since
+ *   activity written by other instances (lastActiveAt) reaches no one's memory.
  */
 export class SessionCache {
   private readonly byToken = new Map<string, SessionEntity>();

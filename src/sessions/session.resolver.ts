@@ -24,7 +24,7 @@ export class SessionResolver {
   @Query(() => [Session], { description: 'Live sessions of my account, newest first.' })
   async sessions(@Ctx() context: RequestContext): Promise<Session[]> {
     const viewer = requireViewer(context);
-    const live = await this.sessionService.listLive(viewer.userId, undefined, viewer.id);
+    const live = await this.sessionService.listLive(viewer.userId, { viewerSessionId: viewer.id });
     return live.map((session) => toSession(session, viewer.id));
   }
 

@@ -218,7 +218,7 @@ export class SessionService {
    * exactly as an entity load would, without building the query and entities on every call (the
    * ORM was the largest share of a `sessions` request in a CPU profile: bench/README.md).
    */
-  async listLive(userId: string, now = this.clock.now(), viewerSessionId?: string): Promise<SessionFacts[]> {
+  async listLive(userId: string, { now = this.clock.now(), viewerSessionId }: { now?: Date; viewerSessionId?: string } = {}): Promise<SessionFacts[]> {
     const cached = this.cache.list(userId);
     if (cached && this.stillCurrent(cached, now, viewerSessionId)) return [...cached];
     const stamp = this.cache.listReadStamp();

@@ -141,7 +141,7 @@ describe.each<Backend>(['postgres', 'sqlite'])('the session lifecycle on %s', (b
 
     // The token check compares with the clock: an expired token is refused even before any sweep.
     expect(await services.sessions.authenticate(b.token, later)).toBeNull();
-    expect(await services.sessions.listLive(a.user.id, later)).toEqual([]);
+    expect(await services.sessions.listLive(a.user.id, { now: later })).toEqual([]);
     expect(dataOf(await graphql(url, SessionsDocument, {}, { token: a.token })).sessions).toHaveLength(2);
 
     await services.sweeper.sweep(later);

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import Decoder from 'mmdb-lib/lib/decoder';
 import addresses from 'mmdb-lib/lib/ip';
 import { parseMetadata, type Metadata } from 'mmdb-lib/lib/metadata';
+import walker, { type Walker } from 'mmdb-lib/lib/reader/walker';
 
 /** The format puts its metadata in the last 128 KiB, after this marker. */
 const METADATA_MARKER = Buffer.from('abcdef4d61784d696e642e636f6d', 'hex');
@@ -25,8 +26,7 @@ export class MmdbFile {
   private readonly metadata: Metadata;
   private readonly records: Decoder;
   private readonly node: Buffer;
-  private readonly left: (node: Buffer) => number;
-  private readonly right: (node: Buffer) => number;
+  private readonly nodeRecords: Walker;
   /** Tree blocks by index, least recently used first (a Map keeps insertion order). */
   private readonly blocks = new Map<number, Buffer>();
 
@@ -42,19 +42,8 @@ export class MmdbFile {
     // Pointers inside records are relative to the data section, so a decoder over it alone resolves them.
     this.records = new Decoder(this.read(dataStart, metadataStart - dataStart), 0);
     this.node = Buffer.alloc(this.metadata.nodeByteSize);
-    switch (this.metadata.recordSize) {
-      case 24:
-        this.left = (node) => node.readUIntBE(0, 3);
-        this.right = (node) => node.readUIntBE(3, 3);
-        break;
-      case 28:
-        this.left = (node) => ((node[3]! & 0xf0) << 20) | node.readUIntBE(0, 3);
-        this.right = (node) => ((node[3]! & 0x0f) << 24) | node.readUIntBE(4, 3);
-        break;
-      default:
-        this.left = (node) => node.readUInt32BE(0);
-        this.right = (node) => node.readUInt32BE(4);
-    }
+    // mmdb-lib's own record reader (24, 28 or 32 bits), over the one node read into `node`.
+    this.nodeRecords = walker(this.node, this.metadata.recordSize);
   }
 
   static open(path: string): MmdbFile {
@@ -76,7 +65,7 @@ export class MmdbFile {
     let nodeNumber = 0;
     for (let depth = 0; depth < address.length * 8 && nodeNumber < nodeCount; depth++) {
       this.readNode(nodeNumber * nodeByteSize, nodeByteSize);
-      nodeNumber = addresses.bitAt(address, depth) ? this.right(this.node) : this.left(this.node);
+      nodeNumber = addresses.bitAt(address, depth) ? this.nodeRecords.right(0) : this.nodeRecords.left(0);
     }
     if (nodeNumber <= nodeCount) return null;
     // mmdb-lib types the decoded cursor as any; its value is the record.
